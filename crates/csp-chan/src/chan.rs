@@ -193,6 +193,11 @@ impl<T> Chan<T> {
         self.lock().buf.len()
     }
 
+    pub(crate) fn queue_lens(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.sendq.entries.len(), st.recvq.entries.len())
+    }
+
     #[inline]
     fn has_room(&self, st: &State<T>) -> bool {
         match self.cap {

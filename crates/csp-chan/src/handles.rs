@@ -170,6 +170,16 @@ macro_rules! shared_methods {
             }
         }
 
+        impl<T> $handle<T> {
+            /// How many operations are blocked on the channel: `(senders, receivers)`,
+            /// counting waiters that gave up but have not left the queue yet. For tests and
+            /// diagnostics; not part of the stable API.
+            #[doc(hidden)]
+            pub fn queue_lens(&self) -> (usize, usize) {
+                self.chan.queue_lens()
+            }
+        }
+
         impl<T> ChannelEnd<T> for $handle<T> {
             fn chan_addr(&self) -> *const () {
                 Arc::as_ptr(&self.chan) as *const ()
