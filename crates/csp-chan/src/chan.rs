@@ -604,3 +604,83 @@ impl<T> SendWait<T> {
         self.value.take()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn thread_entry<T>(v: Option<T>) -> Arc<Entry<T>> {
+        Entry::new(Arc::new(Waiter::thread()), 0, v)
+    }
+
+    #[test]
+    fn send_skips_dead_receiver_and_keeps_value() {
+        let chan = Chan::new(Some(0));
+        let dead = thread_entry::<String>(None);
+        let live = thread_entry::<String>(None);
+        {
+            let mut st = chan.lock();
+            st.recvq.push(dead.clone());
+            st.recvq.push(live.clone());
+        }
+        assert_eq!(dead.waiter.abort(), Selected::Aborted);
+        assert!(chan.try_send("v".to_string()).is_ok());
+        assert_eq!(live.waiter.selected(), Some(Selected::Operation(0)));
+        // SAFETY: claimed and observed; the channel no longer references it.
+        assert_eq!(unsafe { live.take() }.as_deref(), Some("v"));
+        // SAFETY: aborted and out of the queue.
+        assert_eq!(unsafe { dead.take() }, None);
+        assert_eq!(chan.queue_lens(), (0, 0));
+    }
+
+    #[test]
+    fn recv_skips_dead_sender_and_undoes_take() {
+        let chan = Chan::new(Some(0));
+        let dead = thread_entry(Some(1));
+        let live = thread_entry(Some(2));
+        {
+            let mut st = chan.lock();
+            st.sendq.push(dead.clone());
+            st.sendq.push(live.clone());
+        }
+        assert_eq!(dead.waiter.abort(), Selected::Aborted);
+        assert_eq!(chan.try_recv(), Ok(2));
+        // SAFETY: aborted and out of the queue: the owner gets its value back.
+        assert_eq!(unsafe { dead.take() }, Some(1));
+        // SAFETY: claimed and observed: the value was delivered.
+        assert_eq!(unsafe { live.take() }, None);
+    }
+
+    #[test]
+    fn close_claims_every_waiter_and_leaves_values() {
+        let chan = Chan::new(Some(0));
+        let s = thread_entry(Some(5));
+        let r = thread_entry::<i32>(None);
+        {
+            let mut st = chan.lock();
+            st.sendq.push(s.clone());
+            st.recvq.push(r.clone());
+        }
+        assert!(chan.close());
+        assert!(!chan.close());
+        assert!(s.waiter.selected().is_some() && r.waiter.selected().is_some());
+        // SAFETY: claimed and observed.
+        assert_eq!(unsafe { s.take() }, Some(5));
+        // SAFETY: claimed and observed.
+        assert_eq!(unsafe { r.take() }, None);
+        assert_eq!(chan.queue_lens(), (0, 0));
+    }
+
+    #[test]
+    fn async_receiver_is_notified_not_handed_a_value() {
+        let chan = Chan::new(Some(1));
+        let e = Entry::new(Arc::new(Waiter::task(std::task::Waker::noop())), 0, None);
+        chan.lock().recvq.push(e.clone());
+        assert!(chan.try_send(9).is_ok());
+        assert!(e.waiter.selected().is_some());
+        // SAFETY: claimed and observed.
+        assert_eq!(unsafe { e.take() }, None);
+        assert_eq!(chan.len(), 1);
+        assert_eq!(chan.try_recv(), Ok(9));
+    }
+}

@@ -90,6 +90,7 @@ where
 const CAPS: [Option<usize>; 4] = [Some(0), Some(1), Some(16), None];
 
 #[test]
+#[cfg_attr(miri, ignore = "runtime I/O drivers are not supported by miri")]
 fn tokio_multi_thread_mixed_with_threads() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -105,6 +106,7 @@ fn tokio_multi_thread_mixed_with_threads() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "runtime I/O drivers are not supported by miri")]
 fn tokio_current_thread_mixed_with_threads() {
     for cap in CAPS {
         let rt = Arc::new(
@@ -123,6 +125,7 @@ fn tokio_current_thread_mixed_with_threads() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "runtime I/O drivers are not supported by miri")]
 fn smol_mixed_with_threads() {
     for cap in CAPS {
         mixed_exactly_once(cap, |f| {
@@ -308,6 +311,7 @@ fn repolling_with_a_new_waker_wakes_the_new_one() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "runtime I/O drivers are not supported by miri")]
 fn stream_and_sink() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -184,13 +184,24 @@ mod imp {
                 woken: woken.clone(),
             });
         }
+        // Under loom, park *before* looking at `woken`. `wake` unparks after releasing the
+        // table lock, so a thread that saw `woken` and returned at once could get that unpark
+        // later, while blocked in a loom `join` or `Mutex::lock`; loom does not model that
+        // (it aborts with "assertion failed: state.notified", tokio-rs/loom#249). Parking
+        // first consumes the single unpark that goes with each removal from the table (loom
+        // keeps an unpark that arrives before `park` as a token, and has no spurious ones).
+        #[cfg(loom)]
+        loop {
+            thread::park();
+            if woken.load(Ordering::Acquire) {
+                return true;
+            }
+        }
+        #[cfg(not(loom))]
         loop {
             if woken.load(Ordering::Acquire) {
                 return true;
             }
-            #[cfg(loom)]
-            thread::park();
-            #[cfg(not(loom))]
             match deadline {
                 None => thread::park(),
                 Some(d) => {
