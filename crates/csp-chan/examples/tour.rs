@@ -54,7 +54,12 @@ fn fan_in() {
     drop(tx);
     let mut items: Vec<String> = rx.iter().collect();
     items.sort();
-    println!("   collected {} items, first {:?}, last {:?}", items.len(), items[0], items[8]);
+    println!(
+        "   collected {} items, first {:?}, last {:?}",
+        items.len(),
+        items[0],
+        items[8]
+    );
 }
 
 /// Close from either end: a blocked sender gets its value back (Go would panic), buffered
@@ -71,7 +76,11 @@ fn close_hands_values_back() {
     println!("   rx.close() = {}, again = {}", rx.close(), rx.close());
     let back = blocked.join().unwrap().unwrap_err().into_inner();
     println!("   the blocked sender got {back:?} back");
-    println!("   drained after close: {:?}, then {:?}", rx.recv(), rx.recv());
+    println!(
+        "   drained after close: {:?}, then {:?}",
+        rx.recv(),
+        rx.recv()
+    );
 }
 
 /// Deadlines: recv_timeout / send_timeout hand the value back on timeout.
@@ -85,8 +94,13 @@ fn timeouts() {
         }
         other => println!("   unexpected: {other:?}"),
     }
-    let err = tx.send_timeout("late", Duration::from_millis(10)).unwrap_err();
-    println!("   send timed out, value handed back: {:?}", err.into_inner());
+    let err = tx
+        .send_timeout("late", Duration::from_millis(10))
+        .unwrap_err();
+    println!(
+        "   send timed out, value handed back: {:?}",
+        err.into_inner()
+    );
 }
 
 /// The same channel from a thread and an async task, under any executor (here the tiny
@@ -122,13 +136,19 @@ fn cancel_safety() {
     let mut cx = Context::from_waker(Waker::noop());
     let mut send = tx.send_async(String::from("precious"));
     let pending = Pin::new(&mut send).poll(&mut cx).is_pending();
-    println!("   send pending: {pending}; cancel() gives back {:?}", send.cancel());
+    println!(
+        "   send pending: {pending}; cancel() gives back {:?}",
+        send.cancel()
+    );
     let mut recv = rx.recv_async();
     let _ = Pin::new(&mut recv).poll(&mut cx);
     drop(recv);
     let (tx2, rx2) = (tx.clone(), rx.clone());
     let t = thread::spawn(move || tx2.send(String::from("still here")).unwrap());
-    println!("   after a dropped receive, the next one gets {:?}", rx2.recv().unwrap());
+    println!(
+        "   after a dropped receive, the next one gets {:?}",
+        rx2.recv().unwrap()
+    );
     t.join().unwrap();
 }
 

@@ -414,8 +414,8 @@ impl<T> Chan<T> {
                     self.lock().recvq.remove(&entry);
                     return Err(RecvTimeoutError::Timeout);
                 }
-                // SAFETY: claimed; we observed the claim with Acquire (invariant 3).
                 Selected::Operation(_) => {
+                    // SAFETY: claimed; we observed the claim with Acquire (invariant 3).
                     if let Some(v) = unsafe { entry.take() } {
                         return Ok(v);
                     }

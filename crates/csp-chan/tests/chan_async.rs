@@ -242,7 +242,10 @@ fn dropped_pending_send_async_delivers_nothing() {
         for i in 0..cap {
             assert_eq!(rx.try_recv(), Ok(100 + i));
         }
-        assert!(rx.try_recv().is_err(), "cap {cap}: the dropped send arrived");
+        assert!(
+            rx.try_recv().is_err(),
+            "cap {cap}: the dropped send arrived"
+        );
         assert_eq!(tx.queue_lens(), (0, 0));
     }
 }

@@ -24,7 +24,7 @@ fn exactly_once(tx: Sender<usize>, rx: Receiver<usize>) {
             let rx = rx.clone();
             thread::spawn(move || {
                 let mut got = Vec::new();
-                let mut last = vec![None; SENDERS];
+                let mut last = [None; SENDERS];
                 for v in rx.iter() {
                     // Per-sender order is preserved for each receiver (FIFO channel).
                     let s = v / PER_SENDER;

@@ -1,8 +1,8 @@
 //! Channel semantics with threads: rendezvous, FIFO, close, drop, timeouts, batches.
 
 use csp_chan::{
-    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
-    bounded, unbounded,
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError, bounded,
+    unbounded,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -334,7 +334,10 @@ fn huge_capacity_allocates_lazily() {
 fn timeouts_expire_and_return_the_value() {
     let (tx, rx) = bounded(0);
     let start = Instant::now();
-    assert_eq!(tx.send_timeout(1, ms(20)), Err(SendTimeoutError::Timeout(1)));
+    assert_eq!(
+        tx.send_timeout(1, ms(20)),
+        Err(SendTimeoutError::Timeout(1))
+    );
     assert!(start.elapsed() >= ms(20));
     let start = Instant::now();
     assert_eq!(rx.recv_timeout(ms(20)), Err(RecvTimeoutError::Timeout));
@@ -345,7 +348,10 @@ fn timeouts_expire_and_return_the_value() {
         Err(SendTimeoutError::Timeout(2))
     );
     assert!(Instant::now() >= deadline);
-    assert_eq!(rx.recv_deadline(Instant::now()), Err(RecvTimeoutError::Timeout));
+    assert_eq!(
+        rx.recv_deadline(Instant::now()),
+        Err(RecvTimeoutError::Timeout)
+    );
     // Timed-out waiters leave the queues.
     assert_eq!(tx.queue_lens(), (0, 0));
 }

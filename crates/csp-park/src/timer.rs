@@ -310,7 +310,10 @@ impl fmt::Debug for Sleep {
 /// A future that completes after `duration`.
 pub fn sleep(duration: Duration) -> Sleep {
     let now = Instant::now();
-    sleep_until(now.checked_add(duration).unwrap_or(now + Duration::from_secs(86400 * 365 * 30)))
+    sleep_until(
+        now.checked_add(duration)
+            .unwrap_or(now + Duration::from_secs(86400 * 365 * 30)),
+    )
 }
 
 /// A future that completes at `deadline`.
@@ -338,7 +341,11 @@ impl Future for Sleep {
                 let s = shared.clone();
                 let handle = schedule(this.deadline, move || {
                     s.fired.store(true, Ordering::Release);
-                    let w = s.waker.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    let w = s
+                        .waker
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
                     if let Some(w) = w {
                         w.wake();
                     }

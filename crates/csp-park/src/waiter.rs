@@ -131,7 +131,8 @@ impl Waiter {
         if self.claim_with(ABORTED) {
             Selected::Aborted
         } else {
-            self.selected().expect("a waiter that cannot be aborted is claimed")
+            self.selected()
+                .expect("a waiter that cannot be aborted is claimed")
         }
     }
 
