@@ -1,0 +1,3 @@
+module cspbench
+
+go 1.19

@@ -1,0 +1,104 @@
+// The compare workloads in Go, for the `go` column of `compare`:
+//
+//	go-bench <workload> <kind> <n>
+//
+// workload: seq | spsc | mpsc | mpmc (4 senders / 4 receivers, as in the Rust harness);
+// kind: bounded0 | bounded1 | boundedN | unbounded. Go has no unbounded channel: like
+// crossbeam's Go benchmarks, "unbounded" uses a buffer of n. Prints ns per message.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+const T = 4
+
+func main() {
+	if len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: go-bench <workload> <kind> <n>")
+		os.Exit(2)
+	}
+	workload, kind := os.Args[1], os.Args[2]
+	n, err := strconv.Atoi(os.Args[3])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var capacity int
+	switch kind {
+	case "bounded0":
+		capacity = 0
+	case "bounded1":
+		capacity = 1
+	case "boundedN", "unbounded":
+		capacity = n
+	default:
+		fmt.Fprintln(os.Stderr, "unknown kind", kind)
+		os.Exit(2)
+	}
+	ch := make(chan uint64, capacity)
+	var expect uint64
+	for i := 0; i < n; i++ {
+		expect += uint64(i)
+	}
+	senders, receivers := 1, 1
+	switch workload {
+	case "seq", "spsc":
+	case "mpsc":
+		senders = T
+	case "mpmc":
+		senders, receivers = T, T
+	default:
+		fmt.Fprintln(os.Stderr, "unknown workload", workload)
+		os.Exit(2)
+	}
+	start := time.Now()
+	var sum uint64
+	if workload == "seq" {
+		for i := 0; i < n; i++ {
+			ch <- uint64(i)
+		}
+		for i := 0; i < n; i++ {
+			sum += <-ch
+		}
+	} else {
+		var wg sync.WaitGroup
+		for t := 0; t < senders; t++ {
+			wg.Add(1)
+			go func(t int) {
+				defer wg.Done()
+				for i := t; i < n; i += senders {
+					ch <- uint64(i)
+				}
+			}(t)
+		}
+		sums := make(chan uint64, receivers)
+		for t := 0; t < receivers; t++ {
+			count := n / receivers
+			if t < n%receivers {
+				count++
+			}
+			go func(count int) {
+				var s uint64
+				for i := 0; i < count; i++ {
+					s += <-ch
+				}
+				sums <- s
+			}(count)
+		}
+		for t := 0; t < receivers; t++ {
+			sum += <-sums
+		}
+		wg.Wait()
+	}
+	elapsed := time.Since(start)
+	if sum != expect {
+		fmt.Fprintln(os.Stderr, "wrong sum", sum, expect)
+		os.Exit(1)
+	}
+	fmt.Printf("%.2f\n", float64(elapsed.Nanoseconds())/float64(n))
+}

@@ -1,0 +1,269 @@
+//! `compare`: csp beside crossbeam-channel, flume, kanal, std, async-channel, tokio and Go, in
+//! one run, with ratios.
+//!
+//! ```text
+//! cargo run --release -p csp-bench --bin compare -- [--filter S] [--quick] [--reps K] [--no-go]
+//! ```
+//!
+//! For each row (mode × workload × kind) it runs every implementation that supports the row,
+//! interleaved (A B C ... A B C ...) for `reps` repetitions, and reports the median ns per
+//! message, the best peer, and the ratio csp / best peer (< 1.00: csp is faster). Go (built
+//! from `benches/go` with the system `go`, when installed) is one more column: its goroutines
+//! are the same whether the Rust side uses threads or tasks, so each Go cell is measured once
+//! per workload and kind, interleaved with the thread row. Writes `target/compare/latest.tsv`
+//! and `target/compare/latest.md`.
+
+use csp_bench::adapters::{AsyncChannel, Crossbeam, Csp, Flume, Kanal, Std, Tokio};
+use csp_bench::{
+    AsyncChan, Executor, Kind, SyncChan, Workload, async_supported, run_async, run_sync,
+    sync_supported,
+};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+struct Opts {
+    filter: Option<String>,
+    quick: bool,
+    reps: usize,
+    go: bool,
+}
+
+fn parse_args() -> Opts {
+    let mut o = Opts {
+        filter: None,
+        quick: false,
+        reps: 0,
+        go: true,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--filter" => o.filter = args.next(),
+            "--quick" => o.quick = true,
+            "--reps" => o.reps = args.next().and_then(|s| s.parse().ok()).unwrap_or(0),
+            "--no-go" => o.go = false,
+            "--bench" => {} // passed by `cargo bench`
+            "-h" | "--help" => {
+                println!("compare [--filter S] [--quick] [--reps K] [--no-go]");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown argument {other:?} (try --help)");
+                std::process::exit(2);
+            }
+        }
+    }
+    if o.reps == 0 {
+        o.reps = if o.quick { 3 } else { 7 };
+    }
+    o
+}
+
+/// Messages per run: rendezvous-like kinds park on many messages and are slow for some peers.
+fn messages(kind: Kind, quick: bool) -> usize {
+    match (kind, quick) {
+        (Kind::Bounded0 | Kind::Bounded1, true) => 4_000,
+        (Kind::Bounded0 | Kind::Bounded1, false) => 20_000,
+        (_, true) => 40_000,
+        (_, false) => 200_000,
+    }
+}
+
+type Cell = Box<dyn Fn() -> Duration>;
+
+fn sync_cell<C: SyncChan + 'static>(
+    name: &'static str,
+    w: Workload,
+    k: Kind,
+    n: usize,
+    cells: &mut Vec<(&'static str, Cell)>,
+) {
+    if sync_supported::<C>(w, k, n) {
+        cells.push((name, Box::new(move || run_sync::<C>(w, k, n))));
+    }
+}
+
+fn async_cell<C: AsyncChan + 'static>(
+    name: &'static str,
+    ex: &'static Executor,
+    w: Workload,
+    k: Kind,
+    n: usize,
+    cells: &mut Vec<(&'static str, Cell)>,
+) where
+    C::R: Sync,
+{
+    if async_supported::<C>(w, k, n) {
+        cells.push((name, Box::new(move || run_async::<C>(ex, w, k, n))));
+    }
+}
+
+const COLUMNS: [&str; 8] = [
+    "csp",
+    "crossbeam",
+    "flume",
+    "kanal",
+    "std",
+    "async-channel",
+    "tokio",
+    "go",
+];
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Builds the Go harness; `None` when `go` is not installed or the build fails.
+fn build_go() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = root.join("../target/compare/go-bench");
+    std::fs::create_dir_all(out.parent()?).ok()?;
+    let status = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(".")
+        .current_dir(root.join("go"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOCACHE", root.join("../target/compare/go-cache"))
+        .env("GO111MODULE", "on")
+        .status()
+        .ok()?;
+    status.success().then_some(out)
+}
+
+fn run_go(bin: &PathBuf, w: Workload, k: Kind, n: usize) -> Option<f64> {
+    let out = Command::new(bin)
+        .args([w.name(), k.name(), &n.to_string()])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+fn main() {
+    let opts = parse_args();
+    let go_bin = if opts.go { build_go() } else { None };
+    if opts.go && go_bin.is_none() {
+        eprintln!("note: `go` not found or the Go harness did not build; the go column is empty");
+    }
+    let tokio_ex: &'static Executor = Box::leak(Box::new(Executor::tokio()));
+    let smol_ex: &'static Executor = Box::leak(Box::new(Executor::smol()));
+
+    let mut md = String::new();
+    let mut tsv = String::from("mode\tworkload\tkind\timpl\tmedian_ns_per_msg\n");
+    let _ = writeln!(
+        md,
+        "| mode | workload | kind | {} | best peer | csp / best peer | csp / go |",
+        COLUMNS.join(" | ")
+    );
+    let _ = writeln!(md, "|{}", "---|".repeat(COLUMNS.len() + 6));
+    print!("{md}");
+    let mut go_cache: HashMap<(&str, &str), f64> = HashMap::new();
+    let started = std::time::Instant::now();
+
+    for mode in ["thread", "tokio", "smol"] {
+        for w in Workload::ALL {
+            for k in Kind::ALL {
+                if !w.fits(k) {
+                    continue;
+                }
+                let label = format!("{mode} {} {}", w.name(), k.name());
+                if let Some(f) = &opts.filter {
+                    if !label.contains(f.as_str()) {
+                        continue;
+                    }
+                }
+                let n = messages(k, opts.quick);
+                let mut cells: Vec<(&'static str, Cell)> = Vec::new();
+                match mode {
+                    "thread" => {
+                        sync_cell::<Csp>("csp", w, k, n, &mut cells);
+                        sync_cell::<Crossbeam>("crossbeam", w, k, n, &mut cells);
+                        sync_cell::<Flume>("flume", w, k, n, &mut cells);
+                        sync_cell::<Kanal>("kanal", w, k, n, &mut cells);
+                        sync_cell::<Std>("std", w, k, n, &mut cells);
+                    }
+                    _ => {
+                        let ex = if mode == "tokio" { tokio_ex } else { smol_ex };
+                        async_cell::<Csp>("csp", ex, w, k, n, &mut cells);
+                        async_cell::<Flume>("flume", ex, w, k, n, &mut cells);
+                        async_cell::<Kanal>("kanal", ex, w, k, n, &mut cells);
+                        async_cell::<AsyncChannel>("async-channel", ex, w, k, n, &mut cells);
+                        async_cell::<Tokio>("tokio", ex, w, k, n, &mut cells);
+                    }
+                }
+                let measure_go = go_bin.is_some() && !go_cache.contains_key(&(w.name(), k.name()));
+                let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
+                for _ in 0..opts.reps {
+                    for (name, f) in &cells {
+                        let d = f();
+                        samples
+                            .entry(name)
+                            .or_default()
+                            .push(d.as_nanos() as f64 / n as f64);
+                    }
+                    if measure_go {
+                        if let Some(ns) = run_go(go_bin.as_ref().unwrap(), w, k, n) {
+                            samples.entry("go").or_default().push(ns);
+                        }
+                    }
+                }
+                let mut med: HashMap<&str, f64> =
+                    samples.into_iter().map(|(k, v)| (k, median(v))).collect();
+                if let Some(&g) = med.get("go") {
+                    go_cache.insert((w.name(), k.name()), g);
+                } else if let Some(&g) = go_cache.get(&(w.name(), k.name())) {
+                    med.insert("go", g);
+                }
+                let best_peer = med
+                    .iter()
+                    .filter(|(k, _)| **k != "csp" && **k != "go")
+                    .min_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|(k, v)| (*k, *v));
+                let csp = med.get("csp").copied();
+                let mut row = format!("| {mode} | {} | {} |", w.name(), k.name());
+                for c in COLUMNS {
+                    match med.get(c) {
+                        Some(v) => {
+                            let _ = write!(row, " {v:.0} |");
+                            let _ =
+                                writeln!(tsv, "{mode}\t{}\t{}\t{c}\t{v:.1}", w.name(), k.name());
+                        }
+                        None => row.push_str(" — |"),
+                    }
+                }
+                match (csp, best_peer) {
+                    (Some(c), Some((bn, bv))) => {
+                        let _ = write!(row, " {bn} | {:.2} |", c / bv);
+                    }
+                    _ => row.push_str(" — | — |"),
+                }
+                match (csp, med.get("go")) {
+                    (Some(c), Some(g)) => {
+                        let _ = write!(row, " {:.2} |", c / g);
+                    }
+                    _ => row.push_str(" — |"),
+                }
+                println!("{row}");
+                md.push_str(&row);
+                md.push('\n');
+            }
+        }
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/compare");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join("latest.md"), &md);
+    let _ = std::fs::write(dir.join("latest.tsv"), &tsv);
+    eprintln!(
+        "median ns per message ({} repetitions, {}); {:.0} s; wrote target/compare/latest.{{md,tsv}}",
+        opts.reps,
+        if opts.quick { "quick" } else { "full" },
+        started.elapsed().as_secs_f64()
+    );
+}
