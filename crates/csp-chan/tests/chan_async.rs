@@ -1,3 +1,4 @@
+#![cfg(not(loom))]
 //! Async forms under tokio, smol and `futures::executor`, mixed with blocking threads on the
 //! same channel, and cancel safety.
 

@@ -1,3 +1,4 @@
+#![cfg(not(loom))]
 //! Exactly-once delivery under contention: every value arrives once, none is lost.
 
 use csp_chan::{Receiver, Sender, bounded, unbounded};
@@ -75,7 +76,10 @@ fn exactly_once_unbounded() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "busy retry loops are too slow under miri; chan_semantics covers timeouts")]
+#[cfg_attr(
+    miri,
+    ignore = "busy retry loops are too slow under miri; chan_semantics covers timeouts"
+)]
 fn exactly_once_with_timeouts_and_try() {
     // Senders and receivers that time out or use try_ forms in a loop, racing: still each
     // value exactly once.

@@ -1,3 +1,4 @@
+#![cfg(not(loom))]
 //! Channel semantics with threads: rendezvous, FIFO, close, drop, timeouts, batches.
 
 use csp_chan::{

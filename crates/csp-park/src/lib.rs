@@ -13,6 +13,8 @@
 //! - [`timer`]: one lazily started timer thread that runs short callbacks at their deadlines,
 //!   so async code gets deadlines, `after` and `tick` under any executor, with no thread per
 //!   timer.
+//! - [`lock`]: the small spin-then-futex mutex that guards each channel (`sync::Mutex` is this
+//!   lock normally and loom's mutex under loom).
 //! - [`sync`]: the loom shim. Atomics, `UnsafeCell`, `Arc`, `Mutex` and `thread` are `std`
 //!   normally and `loom` under `--cfg loom`; every crate of the family imports them from here.
 //!
@@ -39,6 +41,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod futex;
+pub mod lock;
 pub mod sync;
 #[cfg(not(loom))]
 pub mod timer;

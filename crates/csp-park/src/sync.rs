@@ -31,6 +31,14 @@ pub mod atomic {
     pub use std::sync::atomic::Ordering;
 }
 
+/// Spin-loop hints: `std::hint` or `loom::hint` (where a spin is a scheduling point).
+pub mod hint {
+    #[cfg(loom)]
+    pub use loom::hint::spin_loop;
+    #[cfg(not(loom))]
+    pub use std::hint::spin_loop;
+}
+
 /// Threads: `std::thread` or `loom::thread`.
 pub mod thread {
     #[cfg(loom)]
@@ -39,31 +47,28 @@ pub mod thread {
     pub use std::thread::{JoinHandle, Thread, current, park, spawn, yield_now};
 }
 
+/// The mutex of the csp crates: [`crate::lock::Lock`] normally (spin, yield, then futex),
+/// loom's mutex under loom. `lock` returns the guard directly (no poisoning: no user code
+/// runs while one of these is held).
+#[cfg(not(loom))]
+pub use crate::lock::{Lock as Mutex, LockGuard as MutexGuard};
+
 /// A mutual-exclusion lock whose `lock` returns the guard directly (no poisoning).
-///
-/// Used for short critical sections inside the csp crates that never run user code.
+#[cfg(loom)]
 #[derive(Debug, Default)]
 pub struct Mutex<T: ?Sized> {
-    #[cfg(not(loom))]
-    inner: std::sync::Mutex<T>,
-    #[cfg(loom)]
     inner: loom::sync::Mutex<T>,
 }
 
 /// The guard of a [`Mutex`].
-#[cfg(not(loom))]
-pub type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
-/// The guard of a [`Mutex`].
 #[cfg(loom)]
 pub type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
+#[cfg(loom)]
 impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`.
     pub fn new(value: T) -> Self {
         Mutex {
-            #[cfg(not(loom))]
-            inner: std::sync::Mutex::new(value),
-            #[cfg(loom)]
             inner: loom::sync::Mutex::new(value),
         }
     }
@@ -76,6 +81,7 @@ impl<T> Mutex<T> {
     }
 }
 
+#[cfg(loom)]
 impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex, blocking the thread until it is available.
     #[inline]

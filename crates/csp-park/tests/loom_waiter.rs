@@ -68,7 +68,11 @@ fn two_claimers_one_winner() {
             .collect();
         let got = w.wait_until(None);
         let wins: Vec<bool> = claimers.into_iter().map(|t| t.join().unwrap()).collect();
-        assert_eq!(wins.iter().filter(|&&b| b).count(), 1, "exactly one claim wins");
+        assert_eq!(
+            wins.iter().filter(|&&b| b).count(),
+            1,
+            "exactly one claim wins"
+        );
         let winner = wins.iter().position(|&b| b).unwrap();
         assert_eq!(got, Selected::Operation(winner));
         assert_eq!(w.selected(), Some(Selected::Operation(winner)));

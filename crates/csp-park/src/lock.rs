@@ -1,0 +1,308 @@
+//! `Lock<T>`: the small futex mutex that guards every channel's state.
+//!
+//! Critical sections in csp are a few dozen instructions (push or pop a value, claim a
+//! waiter), so the lock is built for that: an uncontended acquire is one CAS and a release
+//! one swap; a contended acquire spins briefly (the holder is about to release), then yields
+//! (on a machine with fewer cores than threads the holder may have been preempted: give it the
+//! core), and only then sleeps on the futex. `std::sync::Mutex` sleeps sooner, and pays a
+//! system call on both sides each time it does.
+//!
+//! # State word
+//!
+//! | value | meaning |
+//! |---|---|
+//! | 0 | unlocked |
+//! | 1 | locked, nobody sleeping |
+//! | 2 | locked, maybe someone sleeping: unlock must `futex::wake_one` |
+//!
+//! A sleeper sets 2 with a swap before it sleeps and takes the lock *as* 2 when the swap finds
+//! 0, so a release after it will wake the next sleeper: no wake-up is lost (Drepper, "Futexes
+//! Are Tricky", mutex #2).
+//!
+//! Under `--cfg loom` the [`sync`](crate::sync) shim's `Mutex` is loom's own mutex, so the
+//! channel models stay small; this lock is model-checked on its own (`tests/loom_lock.rs`).
+//!
+//! ```
+//! use csp_park::lock::Lock;
+//!
+//! let l = Lock::new(vec![1]);
+//! l.lock().push(2);
+//! assert_eq!(*l.lock(), vec![1, 2]);
+//! ```
+
+use crate::futex;
+use crate::sync::atomic::{AtomicU32, Ordering};
+use crate::sync::{hint, thread};
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+const UNLOCKED: u32 = 0;
+const LOCKED: u32 = 1;
+const CONTENDED: u32 = 2;
+
+/// Spin rounds before yielding (round k spins 2^k times). Shrunk under loom, where every spin
+/// is a scheduling point.
+const SPIN_ROUNDS: u32 = if cfg!(loom) { 1 } else { 6 };
+/// Yields before sleeping.
+const YIELDS: u32 = if cfg!(loom) { 1 } else { 4 };
+
+/// A futex mutex word without data (see the [module docs](self)).
+pub struct RawLock {
+    state: AtomicU32,
+}
+
+impl RawLock {
+    /// An unlocked lock.
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        RawLock {
+            state: AtomicU32::new(UNLOCKED),
+        }
+    }
+
+    /// An unlocked lock.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        RawLock {
+            state: AtomicU32::new(UNLOCKED),
+        }
+    }
+
+    /// Acquires the lock, blocking the thread while another holds it.
+    #[inline]
+    pub fn lock(&self) {
+        if self
+            .state
+            .compare_exchange_weak(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+    }
+
+    /// Acquires the lock if it is free.
+    #[inline]
+    pub fn try_lock(&self) -> bool {
+        self.state
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        // Spin, then yield, while the holder is likely to release soon. Only read while
+        // waiting, so the holder's cache line is not stolen on every iteration.
+        let mut round = 0;
+        loop {
+            let s = self.state.load(Ordering::Relaxed);
+            if s == UNLOCKED {
+                if self
+                    .state
+                    .compare_exchange_weak(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return;
+                }
+                continue;
+            }
+            if s == CONTENDED || round >= SPIN_ROUNDS + YIELDS {
+                break;
+            }
+            if round < SPIN_ROUNDS {
+                for _ in 0..1u32 << round {
+                    hint::spin_loop();
+                }
+            } else {
+                thread::yield_now();
+            }
+            round += 1;
+        }
+        // Sleep. Whoever takes the lock from here on takes it as CONTENDED, so the release
+        // after it wakes the next sleeper.
+        while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
+            futex::wait(&self.state, CONTENDED, None);
+        }
+    }
+
+    /// Releases the lock.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread holds the lock (acquired by `lock` or a successful `try_lock`).
+    #[inline]
+    pub unsafe fn unlock(&self) {
+        if self.state.swap(UNLOCKED, Ordering::Release) == CONTENDED {
+            futex::wake_one(&self.state);
+        }
+    }
+}
+
+impl Default for RawLock {
+    fn default() -> Self {
+        RawLock::new()
+    }
+}
+
+impl fmt::Debug for RawLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawLock")
+            .field("locked", &(self.state.load(Ordering::Relaxed) != UNLOCKED))
+            .finish()
+    }
+}
+
+/// A mutual-exclusion lock around a value, on [`RawLock`]. No poisoning: csp never runs user
+/// code while holding one.
+pub struct Lock<T: ?Sized> {
+    raw: RawLock,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out access to `value` to one thread at a time; moving that access
+// between threads needs `T: Send`, exactly as for `std::sync::Mutex`.
+unsafe impl<T: ?Sized + Send> Send for Lock<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send> Sync for Lock<T> {}
+
+impl<T> Lock<T> {
+    /// An unlocked lock holding `value`.
+    #[cfg(not(loom))]
+    pub const fn new(value: T) -> Self {
+        Lock {
+            raw: RawLock::new(),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// An unlocked lock holding `value`.
+    #[cfg(loom)]
+    pub fn new(value: T) -> Self {
+        Lock {
+            raw: RawLock::new(),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the lock and returns its value.
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+impl<T: ?Sized> Lock<T> {
+    /// Locks, blocking the thread until the lock is free.
+    #[inline]
+    pub fn lock(&self) -> LockGuard<'_, T> {
+        self.raw.lock();
+        LockGuard { lock: self }
+    }
+
+    /// Locks if the lock is free now.
+    #[inline]
+    pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+        self.raw.try_lock().then_some(LockGuard { lock: self })
+    }
+
+    /// The value, through a unique borrow (no locking needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.value.get_mut()
+    }
+}
+
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Self {
+        Lock::new(T::default())
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Lock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock").field("raw", &self.raw).finish()
+    }
+}
+
+/// Access to a [`Lock`]'s value; unlocks when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard<'a, T: ?Sized> {
+    lock: &'a Lock<T>,
+}
+
+// SAFETY: a guard only gives `&T` across threads when shared, like `std::sync::MutexGuard`.
+unsafe impl<T: ?Sized + Sync> Sync for LockGuard<'_, T> {}
+
+impl<T: ?Sized> Deref for LockGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while this thread holds the lock.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for LockGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard exists only while this thread holds the lock, and `&mut self`
+        // makes this the only access through it.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for LockGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the guard was created by a successful lock and is dropped once.
+        unsafe { self.lock.raw.unlock() }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for LockGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn mutual_exclusion_under_contention() {
+        let threads = 4;
+        let iters = if cfg!(miri) { 50 } else { 50_000 };
+        let l = Arc::new(Lock::new(0u64));
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                let l = l.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..iters {
+                        let mut g = l.lock();
+                        // A non-atomic read-modify-write: lost updates would show.
+                        let v = *g;
+                        std::hint::black_box(&mut *g);
+                        *g = v + 1;
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(*l.lock(), threads * iters);
+    }
+
+    #[test]
+    fn try_lock_fails_while_held() {
+        let l = Lock::new(1);
+        let g = l.lock();
+        assert!(l.try_lock().is_none());
+        drop(g);
+        assert_eq!(*l.try_lock().unwrap(), 1);
+        let mut l = l;
+        *l.get_mut() = 5;
+        assert_eq!(l.into_inner(), 5);
+    }
+}
