@@ -29,6 +29,15 @@ const ABORTED: u32 = 1 << 1;
 const FIRST_OP: u32 = 2;
 const MAX_OP: usize = ((u32::MAX >> 1) - FIRST_OP) as usize;
 
+/// Before sleeping, a blocked thread spins `SPIN_ROUNDS` rounds (round k: 2^min(k,6) pause
+/// instructions, about 2 µs in all), then yields `YIELDS` times. Measured with `compare` on
+/// 2 cores: a counterpart usually arrives within tens of µs, and a futex sleep plus wake costs
+/// 5-30 µs here; yielding (rather than spinning longer) keeps oversubscribed workloads (mpmc,
+/// 8 threads) from starving the thread they wait for. Spins 7 / yields 4 gave 1.4-6 µs per
+/// message on spsc bounded(0); 7 / 64 gives 0.2-0.7 µs; 10 / 32 slowed mpsc by 60%.
+const SPIN_ROUNDS: u32 = 7;
+const YIELDS: u32 = 64;
+
 /// Who claimed a [`Waiter`], as seen by its owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Selected {
@@ -183,18 +192,25 @@ impl Waiter {
     /// Blocks the owner thread until the waiter is claimed, or until `deadline`, at which point
     /// it tries to abort. Returns the final claim (an operation can win over the deadline).
     ///
-    /// Spins briefly before sleeping: a counterpart that is about to arrive is far cheaper to
-    /// wait for than a futex sleep and wake.
+    /// Spins and yields briefly before sleeping: a counterpart that is about to arrive is far
+    /// cheaper to wait for than a futex sleep and wake.
     pub fn wait_until(&self, deadline: Option<Instant>) -> Selected {
         debug_assert!(self.task.is_none(), "wait_until on a task waiter");
         #[cfg(not(loom))]
         {
-            let backoff = crossbeam_utils::Backoff::new();
-            while !backoff.is_completed() {
+            for k in 0..SPIN_ROUNDS {
+                for _ in 0..1u32 << k.min(6) {
+                    std::hint::spin_loop();
+                }
                 if let Some(s) = self.selected() {
                     return s;
                 }
-                backoff.snooze();
+            }
+            for _ in 0..YIELDS {
+                std::thread::yield_now();
+                if let Some(s) = self.selected() {
+                    return s;
+                }
             }
         }
         if let Err(now) = self.state.compare_exchange(
