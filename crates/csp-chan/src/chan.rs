@@ -34,9 +34,27 @@ use std::collections::VecDeque;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+/// The waiter of an entry: its own (one allocation per blocked operation), or shared by the
+/// entries of one `select`, one per arm.
+pub(crate) enum WaiterRef {
+    Own(Waiter),
+    #[allow(dead_code)] // used by select
+    Shared(Arc<Waiter>),
+}
+
+impl WaiterRef {
+    #[inline]
+    fn get(&self) -> &Waiter {
+        match self {
+            WaiterRef::Own(w) => w,
+            WaiterRef::Shared(w) => w,
+        }
+    }
+}
+
 /// One blocked operation's place in a wait queue.
 pub(crate) struct Entry<T> {
-    pub(crate) waiter: Arc<Waiter>,
+    waiter: WaiterRef,
     /// The index this entry claims its waiter with (the arm of a select; 0 otherwise).
     pub(crate) op: usize,
     /// Send entries: the value on offer. Receive entries: where a handed-over value lands.
@@ -53,14 +71,19 @@ unsafe impl<T: Send> Send for Entry<T> {}
 unsafe impl<T: Send> Sync for Entry<T> {}
 
 impl<T> Entry<T> {
-    pub(crate) fn new(waiter: Arc<Waiter>, op: usize, value: Option<T>) -> Arc<Self> {
-        let handoff = !waiter.is_task();
+    pub(crate) fn new(waiter: WaiterRef, op: usize, value: Option<T>) -> Arc<Self> {
+        let handoff = !waiter.get().is_task();
         Arc::new(Entry {
             waiter,
             op,
             slot: UnsafeCell::new(value),
             handoff,
         })
+    }
+
+    #[inline]
+    pub(crate) fn waiter(&self) -> &Waiter {
+        self.waiter.get()
     }
 
     /// Takes the slot's value.
@@ -136,7 +159,7 @@ pub(crate) type Wake<T> = Option<Arc<Entry<T>>>;
 
 pub(crate) fn wake<T>(w: Wake<T>) {
     if let Some(e) = w {
-        e.waiter.wake();
+        e.waiter().wake();
     }
 }
 
@@ -220,13 +243,13 @@ impl<T> Chan<T> {
             self.closed.store(true, Ordering::Release);
             let State { sendq, recvq, .. } = &mut *st;
             for e in sendq.drain().chain(recvq.drain()) {
-                if e.waiter.try_claim(e.op) {
+                if e.waiter().try_claim(e.op) {
                     woken.push(e);
                 }
             }
         }
         for e in woken {
-            e.waiter.wake();
+            e.waiter().wake();
         }
         true
     }
@@ -263,7 +286,7 @@ impl<T> Chan<T> {
                 // SAFETY: we hold the lock and the entry is in the queue (invariant 3).
                 unsafe { e.put(v) };
                 let e = st.recvq.entries.remove(i).expect("index in range");
-                if e.waiter.try_claim(e.op) {
+                if e.waiter().try_claim(e.op) {
                     return (Ok(()), Some(e));
                 }
                 // Dead entry (its owner gave up or chose another arm): undo, drop it.
@@ -271,7 +294,7 @@ impl<T> Chan<T> {
                 v = unsafe { e.take() }.expect("value we just put");
             } else if room || will_wait {
                 let e = st.recvq.entries.remove(i).expect("index in range");
-                if e.waiter.try_claim(e.op) {
+                if e.waiter().try_claim(e.op) {
                     return (self.buffer_or_full(st, v), Some(e));
                 }
             } else {
@@ -321,14 +344,14 @@ impl<T> Chan<T> {
                         wake(w);
                         return Err(SendTimeoutError::Timeout(v));
                     }
-                    let e = Entry::new(Arc::new(Waiter::thread()), 0, Some(v));
+                    let e = Entry::new(WaiterRef::Own(Waiter::thread()), 0, Some(v));
                     st.sendq.push(e.clone());
                     drop(st);
                     wake(w);
                     e
                 }
             };
-            match entry.waiter.wait_until(deadline) {
+            match entry.waiter().wait_until(deadline) {
                 Selected::Aborted => {
                     self.lock().sendq.remove(&entry);
                     // SAFETY: aborted and out of the queue: nobody else will touch the slot.
@@ -353,7 +376,7 @@ impl<T> Chan<T> {
             while let Some(e) = st.sendq.pop() {
                 // SAFETY: popped under the lock (invariant 3).
                 let w = unsafe { e.take() }.expect("a queued send holds its value");
-                if e.waiter.try_claim(e.op) {
+                if e.waiter().try_claim(e.op) {
                     st.buf.push_back(w);
                     return (Ok(v), Some(e));
                 }
@@ -366,7 +389,7 @@ impl<T> Chan<T> {
         while let Some(e) = st.sendq.pop() {
             // SAFETY: popped under the lock (invariant 3).
             let w = unsafe { e.take() }.expect("a queued send holds its value");
-            if e.waiter.try_claim(e.op) {
+            if e.waiter().try_claim(e.op) {
                 return (Ok(w), Some(e));
             }
             // SAFETY: as above; undo on a dead entry.
@@ -403,13 +426,13 @@ impl<T> Chan<T> {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Err(RecvTimeoutError::Timeout);
                     }
-                    let e = Entry::new(Arc::new(Waiter::thread()), 0, None);
+                    let e = Entry::new(WaiterRef::Own(Waiter::thread()), 0, None);
                     st.recvq.push(e.clone());
                     e
                 }
             };
             drop(st);
-            match entry.waiter.wait_until(deadline) {
+            match entry.waiter().wait_until(deadline) {
                 Selected::Aborted => {
                     self.lock().recvq.remove(&entry);
                     return Err(RecvTimeoutError::Timeout);
@@ -447,7 +470,7 @@ impl<T> Chan<T> {
             }
         }
         for e in woken {
-            e.waiter.wake();
+            e.waiter().wake();
         }
         n
     }
@@ -460,9 +483,9 @@ impl<T> Chan<T> {
             return;
         }
         while let Some(e) = st.recvq.pop() {
-            if e.waiter.try_claim(e.op) {
+            if e.waiter().try_claim(e.op) {
                 drop(st);
-                e.waiter.wake();
+                e.waiter().wake();
                 return;
             }
         }
@@ -483,10 +506,10 @@ impl<T> RecvWait<T> {
 
     pub(crate) fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Result<T, ()>> {
         if let Some(e) = &self.entry {
-            match e.waiter.selected() {
+            match e.waiter().selected() {
                 None => {
-                    e.waiter.register(cx.waker());
-                    if e.waiter.selected().is_none() {
+                    e.waiter().register(cx.waker());
+                    if e.waiter().selected().is_none() {
                         return Poll::Pending;
                     }
                 }
@@ -502,7 +525,7 @@ impl<T> RecvWait<T> {
             Ok(v) => Poll::Ready(Ok(v)),
             Err(TryRecvError::Closed) => Poll::Ready(Err(())),
             Err(TryRecvError::Empty) => {
-                let e = Entry::new(Arc::new(Waiter::task(cx.waker())), 0, None);
+                let e = Entry::new(WaiterRef::Own(Waiter::task(cx.waker())), 0, None);
                 st.recvq.push(e.clone());
                 self.entry = Some(e);
                 Poll::Pending
@@ -517,7 +540,7 @@ impl<T> RecvWait<T> {
     /// entry never holds a value, and a notification it consumed is passed on.
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
         if let Some(e) = self.entry.take() {
-            match e.waiter.abort() {
+            match e.waiter().abort() {
                 Selected::Aborted => chan.lock().recvq.remove(&e),
                 Selected::Operation(_) => chan.pass_on_notification(),
             }
@@ -555,10 +578,10 @@ impl<T> SendWait<T> {
     /// `Ok(())` again (there is nothing left to send).
     pub(crate) fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
         if let Some(e) = &self.entry {
-            match e.waiter.selected() {
+            match e.waiter().selected() {
                 None => {
-                    e.waiter.register(cx.waker());
-                    if e.waiter.selected().is_none() {
+                    e.waiter().register(cx.waker());
+                    if e.waiter().selected().is_none() {
                         return Poll::Pending;
                     }
                 }
@@ -581,7 +604,7 @@ impl<T> SendWait<T> {
             Ok(()) => Poll::Ready(Ok(())),
             Err(TrySendError::Closed(v)) => Poll::Ready(Err(v)),
             Err(TrySendError::Full(v)) => {
-                let e = Entry::new(Arc::new(Waiter::task(cx.waker())), 0, Some(v));
+                let e = Entry::new(WaiterRef::Own(Waiter::task(cx.waker())), 0, Some(v));
                 st.sendq.push(e.clone());
                 self.entry = Some(e);
                 Poll::Pending
@@ -595,7 +618,7 @@ impl<T> SendWait<T> {
     /// Withdraws a pending send. Returns the value unless it was delivered.
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) -> Option<T> {
         if let Some(e) = self.entry.take() {
-            if e.waiter.abort() == Selected::Aborted {
+            if e.waiter().abort() == Selected::Aborted {
                 chan.lock().sendq.remove(&e);
             }
             // SAFETY: aborted and out of the queue, or claimed and observed (invariant 3).
@@ -610,7 +633,7 @@ mod tests {
     use super::*;
 
     fn thread_entry<T>(v: Option<T>) -> Arc<Entry<T>> {
-        Entry::new(Arc::new(Waiter::thread()), 0, v)
+        Entry::new(WaiterRef::Own(Waiter::thread()), 0, v)
     }
 
     #[test]
@@ -623,9 +646,9 @@ mod tests {
             st.recvq.push(dead.clone());
             st.recvq.push(live.clone());
         }
-        assert_eq!(dead.waiter.abort(), Selected::Aborted);
+        assert_eq!(dead.waiter().abort(), Selected::Aborted);
         assert!(chan.try_send("v".to_string()).is_ok());
-        assert_eq!(live.waiter.selected(), Some(Selected::Operation(0)));
+        assert_eq!(live.waiter().selected(), Some(Selected::Operation(0)));
         // SAFETY: claimed and observed; the channel no longer references it.
         assert_eq!(unsafe { live.take() }.as_deref(), Some("v"));
         // SAFETY: aborted and out of the queue.
@@ -643,7 +666,7 @@ mod tests {
             st.sendq.push(dead.clone());
             st.sendq.push(live.clone());
         }
-        assert_eq!(dead.waiter.abort(), Selected::Aborted);
+        assert_eq!(dead.waiter().abort(), Selected::Aborted);
         assert_eq!(chan.try_recv(), Ok(2));
         // SAFETY: aborted and out of the queue: the owner gets its value back.
         assert_eq!(unsafe { dead.take() }, Some(1));
@@ -663,7 +686,7 @@ mod tests {
         }
         assert!(chan.close());
         assert!(!chan.close());
-        assert!(s.waiter.selected().is_some() && r.waiter.selected().is_some());
+        assert!(s.waiter().selected().is_some() && r.waiter().selected().is_some());
         // SAFETY: claimed and observed.
         assert_eq!(unsafe { s.take() }, Some(5));
         // SAFETY: claimed and observed.
@@ -674,10 +697,10 @@ mod tests {
     #[test]
     fn async_receiver_is_notified_not_handed_a_value() {
         let chan = Chan::new(Some(1));
-        let e = Entry::new(Arc::new(Waiter::task(std::task::Waker::noop())), 0, None);
+        let e = Entry::new(WaiterRef::Own(Waiter::task(std::task::Waker::noop())), 0, None);
         chan.lock().recvq.push(e.clone());
         assert!(chan.try_send(9).is_ok());
-        assert!(e.waiter.selected().is_some());
+        assert!(e.waiter().selected().is_some());
         // SAFETY: claimed and observed.
         assert_eq!(unsafe { e.take() }, None);
         assert_eq!(chan.len(), 1);
