@@ -27,8 +27,9 @@
 //! on its way.
 
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use csp_park::lock::{Lock, LockGuard};
 use csp_park::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use csp_park::sync::{Arc, Mutex, MutexGuard, UnsafeCell};
+use csp_park::sync::{Arc, UnsafeCell};
 use csp_park::{Selected, Waiter};
 use std::collections::VecDeque;
 use std::task::{Context, Poll};
@@ -38,7 +39,6 @@ use std::time::Instant;
 /// entries of one `select`, one per arm.
 pub(crate) enum WaiterRef {
     Own(Waiter),
-    #[allow(dead_code)] // used by select
     Shared(Arc<Waiter>),
 }
 
@@ -61,6 +61,9 @@ pub(crate) struct Entry<T> {
     slot: UnsafeCell<Option<T>>,
     /// Whether a counterpart may put a value into this receive entry's slot.
     handoff: bool,
+    /// A send entry without a value yet (a `Select::send` arm, whose value comes with
+    /// `SelectedOperation::send`): receivers only notify it.
+    deferred: bool,
 }
 
 // SAFETY: the slot is only accessed under the protocol of invariant 3: by one party at a time,
@@ -78,6 +81,19 @@ impl<T> Entry<T> {
             op,
             slot: UnsafeCell::new(value),
             handoff,
+            deferred: false,
+        })
+    }
+
+    /// A send entry whose value will come later: counterparts notify it instead of taking a
+    /// value (a `Select::send` arm).
+    pub(crate) fn deferred(waiter: WaiterRef, op: usize) -> Arc<Self> {
+        Arc::new(Entry {
+            waiter,
+            op,
+            slot: UnsafeCell::new(None),
+            handoff: false,
+            deferred: true,
         })
     }
 
@@ -166,7 +182,7 @@ pub(crate) fn wake<T>(w: Wake<T>) {
 /// The shared channel: one per `bounded`/`unbounded` call.
 pub(crate) struct Chan<T> {
     /// Protects the buffer, both wait queues and the closed flag.
-    state: Mutex<State<T>>,
+    state: Lock<State<T>>,
     /// `None`: unbounded.
     cap: Option<usize>,
     /// Mirror of `State::closed` for lock-free `is_closed` (set under the lock).
@@ -186,7 +202,7 @@ impl<T> Chan<T> {
             cap.unwrap_or(0).min(PREALLOC)
         };
         Chan {
-            state: Mutex::new(State {
+            state: Lock::new(State {
                 buf: VecDeque::with_capacity(prealloc),
                 sendq: WaitQueue::new(),
                 recvq: WaitQueue::new(),
@@ -200,8 +216,44 @@ impl<T> Chan<T> {
     }
 
     #[inline]
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State<T>> {
+    pub(crate) fn lock(&self) -> LockGuard<'_, State<T>> {
         self.state.lock()
+    }
+
+    /// Locks without a guard (a select holds several channel locks at once).
+    #[inline]
+    pub(crate) fn raw_lock(&self) {
+        self.state.raw().lock()
+    }
+
+    /// Releases a lock taken with [`raw_lock`](Self::raw_lock).
+    ///
+    /// # Safety
+    ///
+    /// This thread holds the lock through `raw_lock`, and no reference from
+    /// [`state_locked`](Self::state_locked) outlives this call.
+    #[inline]
+    pub(crate) unsafe fn raw_unlock(&self) {
+        // SAFETY: the caller holds the lock.
+        unsafe { self.state.raw().unlock() }
+    }
+
+    /// The state, while locked through [`raw_lock`](Self::raw_lock).
+    ///
+    /// # Safety
+    ///
+    /// This thread holds the lock, the reference is dropped before `raw_unlock`, and no other
+    /// reference to the state is live.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn state_locked(&self) -> &mut State<T> {
+        // SAFETY: the caller's contract: exclusive access under the lock.
+        unsafe { &mut *self.state.data_ptr() }
+    }
+
+    /// The address that orders lock acquisition across channels (and identifies a channel).
+    pub(crate) fn addr(&self) -> usize {
+        self as *const Self as usize
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
@@ -219,6 +271,18 @@ impl<T> Chan<T> {
     pub(crate) fn queue_lens(&self) -> (usize, usize) {
         let st = self.lock();
         (st.sendq.entries.len(), st.recvq.entries.len())
+    }
+
+    /// Whether a send could proceed now without waiting (closed counts: it fails at once).
+    /// For a deferred select arm, which has no value to try with.
+    pub(crate) fn send_ready_locked(&self, st: &State<T>) -> bool {
+        st.closed
+            || self.has_room(st)
+            || st
+                .recvq
+                .entries
+                .iter()
+                .any(|e| e.waiter().selected().is_none())
     }
 
     #[inline]
@@ -369,11 +433,25 @@ impl<T> Chan<T> {
 
     // ---------------------------------------------------------------- receive
 
-    /// The receive attempt, under the lock. Returns the result and a sender to wake.
-    pub(crate) fn recv_locked(&self, st: &mut State<T>) -> (Result<T, TryRecvError>, Wake<T>) {
+    /// The receive attempt, under the lock. `will_wait`: the caller enqueues itself if this
+    /// returns `Empty` (so it may invite a deferred sender to come and send).
+    ///
+    /// Returns the result and a sender to wake after unlocking (also with `Empty`).
+    pub(crate) fn recv_locked(
+        &self,
+        st: &mut State<T>,
+        will_wait: bool,
+    ) -> (Result<T, TryRecvError>, Wake<T>) {
         if let Some(v) = st.buf.pop_front() {
-            // Room was made: move the first live blocked sender's value into the buffer.
+            // Room was made: move the first live blocked sender's value into the buffer, or
+            // tell a deferred sender there is room.
             while let Some(e) = st.sendq.pop() {
+                if e.deferred {
+                    if e.waiter().try_claim(e.op) {
+                        return (Ok(v), Some(e));
+                    }
+                    continue;
+                }
                 // SAFETY: popped under the lock (invariant 3).
                 let w = unsafe { e.take() }.expect("a queued send holds its value");
                 if e.waiter().try_claim(e.op) {
@@ -386,13 +464,27 @@ impl<T> Chan<T> {
             return (Ok(v), None);
         }
         // Nothing buffered: take straight from a blocked sender (unbuffered channels).
-        while let Some(e) = st.sendq.pop() {
-            // SAFETY: popped under the lock (invariant 3).
+        let mut i = 0;
+        while i < st.sendq.entries.len() {
+            if st.sendq.entries[i].deferred {
+                if !will_wait {
+                    i += 1;
+                    continue;
+                }
+                // We are about to wait: invite the deferred sender to send to us.
+                let e = st.sendq.entries.remove(i).expect("index in range");
+                if e.waiter().try_claim(e.op) {
+                    return (Err(TryRecvError::Empty), Some(e));
+                }
+                continue;
+            }
+            let e = st.sendq.entries.remove(i).expect("index in range");
+            // SAFETY: removed under the lock (invariant 3).
             let w = unsafe { e.take() }.expect("a queued send holds its value");
             if e.waiter().try_claim(e.op) {
                 return (Ok(w), Some(e));
             }
-            // SAFETY: as above; undo on a dead entry.
+            // SAFETY: as above; undo on a dead entry (which is dropped from the queue).
             unsafe { e.put(w) };
         }
         if st.closed {
@@ -404,7 +496,7 @@ impl<T> Chan<T> {
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut st = self.lock();
-        let (r, w) = self.recv_locked(&mut st);
+        let (r, w) = self.recv_locked(&mut st, false);
         drop(st);
         wake(w);
         r
@@ -414,7 +506,8 @@ impl<T> Chan<T> {
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
             let mut st = self.lock();
-            let (r, w) = self.recv_locked(&mut st);
+            let will_wait = deadline.is_none_or(|d| Instant::now() < d);
+            let (r, w) = self.recv_locked(&mut st, will_wait);
             let entry = match r {
                 Ok(v) => {
                     drop(st);
@@ -423,7 +516,9 @@ impl<T> Chan<T> {
                 }
                 Err(TryRecvError::Closed) => return Err(RecvTimeoutError::Closed),
                 Err(TryRecvError::Empty) => {
-                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                    if !will_wait {
+                        drop(st);
+                        wake(w);
                         return Err(RecvTimeoutError::Timeout);
                     }
                     let e = Entry::new(WaiterRef::Own(Waiter::thread()), 0, None);
@@ -432,6 +527,7 @@ impl<T> Chan<T> {
                 }
             };
             drop(st);
+            wake(w);
             match entry.waiter().wait_until(deadline) {
                 Selected::Aborted => {
                     self.lock().recvq.remove(&entry);
@@ -458,7 +554,7 @@ impl<T> Chan<T> {
         {
             let mut st = self.lock();
             while n < max {
-                let (r, w) = self.recv_locked(&mut st);
+                let (r, w) = self.recv_locked(&mut st, false);
                 match r {
                     Ok(v) => {
                         out.push(v);
@@ -483,6 +579,27 @@ impl<T> Chan<T> {
             return;
         }
         while let Some(e) = st.recvq.pop() {
+            if e.waiter().try_claim(e.op) {
+                drop(st);
+                e.waiter().wake();
+                return;
+            }
+        }
+    }
+}
+
+impl<T> Chan<T> {
+    /// Wakes one blocked sender to retry (a notified deferred sender is gone without sending:
+    /// the room or the waiting receiver it was told about is there for the next one).
+    pub(crate) fn pass_on_send_notification(&self) {
+        let mut st = self.lock();
+        let mut i = 0;
+        while i < st.sendq.entries.len() {
+            if !st.sendq.entries[i].deferred {
+                i += 1;
+                continue;
+            }
+            let e = st.sendq.entries.remove(i).expect("index in range");
             if e.waiter().try_claim(e.op) {
                 drop(st);
                 e.waiter().wake();
@@ -520,7 +637,7 @@ impl<T> RecvWait<T> {
             self.entry = None;
         }
         let mut st = chan.lock();
-        let (r, w) = chan.recv_locked(&mut st);
+        let (r, w) = chan.recv_locked(&mut st, true);
         let out = match r {
             Ok(v) => Poll::Ready(Ok(v)),
             Err(TryRecvError::Closed) => Poll::Ready(Err(())),
@@ -697,7 +814,11 @@ mod tests {
     #[test]
     fn async_receiver_is_notified_not_handed_a_value() {
         let chan = Chan::new(Some(1));
-        let e = Entry::new(WaiterRef::Own(Waiter::task(std::task::Waker::noop())), 0, None);
+        let e = Entry::new(
+            WaiterRef::Own(Waiter::task(std::task::Waker::noop())),
+            0,
+            None,
+        );
         chan.lock().recvq.push(e.clone());
         assert!(chan.try_send(9).is_ok());
         assert!(e.waiter().selected().is_some());

@@ -58,8 +58,12 @@ mod error;
 mod future;
 mod handles;
 mod iter;
+mod macros;
+mod select;
 #[cfg(feature = "futures")]
 mod stream;
+#[cfg(not(loom))]
+mod timers;
 
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
@@ -67,8 +71,15 @@ pub use error::{
 pub use future::{RecvFut, SendFut};
 pub use handles::{ChannelEnd, Receiver, Sender};
 pub use iter::{IntoIter, Iter, TryIter};
+#[doc(hidden)]
+pub use macros::__private;
+pub use select::{
+    Select, SelectFut, SelectTimeoutError, SelectTimeoutFut, SelectedOperation, TrySelectError,
+};
 #[cfg(feature = "futures")]
 pub use stream::{RecvStream, SendSink};
+#[cfg(not(loom))]
+pub use timers::{after, never, tick};
 
 use chan::Chan;
 use csp_park::sync::Arc;

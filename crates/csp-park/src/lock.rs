@@ -221,6 +221,19 @@ impl<T: ?Sized> Lock<T> {
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
     }
+
+    /// The lock word, for callers that must hold several locks at once (a `select` locks every
+    /// channel it involves, in address order) and so cannot keep guards of different types.
+    /// Pair with [`data_ptr`](Self::data_ptr).
+    pub fn raw(&self) -> &RawLock {
+        &self.raw
+    }
+
+    /// A pointer to the value. Dereferencing it is sound only while the caller holds the lock
+    /// through [`raw`](Self::raw), and only as long as it does.
+    pub fn data_ptr(&self) -> *mut T {
+        self.value.get()
+    }
 }
 
 impl<T: Default> Default for Lock<T> {
