@@ -250,6 +250,38 @@ impl<T> Arm for DeferredSendArm<'_, T> {
     }
 }
 
+#[cfg(not(loom))]
+use csp_park::timer::{Sleep, sleep_until};
+
+/// Under loom there is no timer thread: a deadline is only noticed when polled (loom models
+/// do not use async select timeouts).
+#[cfg(loom)]
+struct Sleep(Instant);
+
+#[cfg(loom)]
+fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep(deadline)
+}
+
+#[cfg(loom)]
+impl Sleep {
+    fn deadline(&self) -> Instant {
+        self.0
+    }
+}
+
+#[cfg(loom)]
+impl Future for Sleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
 thread_local! {
     static RNG: Cell<u64> = Cell::new({
         use std::hash::{BuildHasher, Hasher};
@@ -663,7 +695,7 @@ impl<'a> Select<'a> {
         SelectTimeoutFut {
             sel: Some(self),
             waiter: None,
-            sleep: deadline.map(csp_park::timer::sleep_until),
+            sleep: deadline.map(sleep_until),
         }
     }
 }
@@ -778,7 +810,7 @@ impl<'s, 'a> Future for SelectFut<'s, 'a> {
 pub struct SelectTimeoutFut<'s, 'a> {
     sel: Option<&'s mut Select<'a>>,
     waiter: Option<Arc<Waiter>>,
-    sleep: Option<csp_park::timer::Sleep>,
+    sleep: Option<Sleep>,
 }
 
 impl fmt::Debug for SelectTimeoutFut<'_, '_> {

@@ -1,6 +1,6 @@
-#![cfg(not(loom))]
 //! Async forms under tokio, smol and `futures::executor`, mixed with blocking threads on the
 //! same channel, and cancel safety.
+#![cfg(not(loom))]
 
 use csp_chan::{RecvError, SendError, bounded, unbounded};
 use futures::{SinkExt, StreamExt};

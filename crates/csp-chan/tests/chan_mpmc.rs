@@ -1,5 +1,5 @@
-#![cfg(not(loom))]
 //! Exactly-once delivery under contention: every value arrives once, none is lost.
+#![cfg(not(loom))]
 
 use csp_chan::{Receiver, Sender, bounded, unbounded};
 use std::thread;

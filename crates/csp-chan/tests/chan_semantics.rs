@@ -1,5 +1,5 @@
-#![cfg(not(loom))]
 //! Channel semantics with threads: rendezvous, FIFO, close, drop, timeouts, batches.
+#![cfg(not(loom))]
 
 use csp_chan::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError, bounded,

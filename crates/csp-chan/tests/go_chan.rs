@@ -1,7 +1,7 @@
-#![cfg(not(loom))]
 //! Go's channel tests (`runtime/chan_test.go`: TestChan, TestNonblockRecvRace,
 //! TestMultiConsumer, TestChanSendBarrier, ...), written fresh from their descriptions for
 //! csp-chan's API. Where Go yields a zero value on a closed channel, csp returns `Err`.
+#![cfg(not(loom))]
 
 use csp_chan::{Receiver, Sender, TryRecvError, TrySendError, bounded};
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-#![cfg(not(loom))]
 //! select!, select_async!, Select, after, tick, never.
+#![cfg(not(loom))]
 
 use csp_chan::{
     Receiver, RecvError, Select, SendError, Sender, after, bounded, never, select, select_async,

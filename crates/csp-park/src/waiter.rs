@@ -35,7 +35,9 @@ const MAX_OP: usize = ((u32::MAX >> 1) - FIRST_OP) as usize;
 /// 5-30 µs here; yielding (rather than spinning longer) keeps oversubscribed workloads (mpmc,
 /// 8 threads) from starving the thread they wait for. Spins 7 / yields 4 gave 1.4-6 µs per
 /// message on spsc bounded(0); 7 / 64 gives 0.2-0.7 µs; 10 / 32 slowed mpsc by 60%.
+#[cfg(not(loom))]
 const SPIN_ROUNDS: u32 = 7;
+#[cfg(not(loom))]
 const YIELDS: u32 = 64;
 
 /// Who claimed a [`Waiter`], as seen by its owner.
