@@ -45,6 +45,14 @@ func main() {
 	for i := 0; i < n; i++ {
 		expect += uint64(i)
 	}
+	if workload == "select_rx" || workload == "select_both" {
+		ns, ok := runSelect(workload, capacity, n, expect)
+		if !ok {
+			os.Exit(1)
+		}
+		fmt.Printf("%.2f\n", ns)
+		return
+	}
 	senders, receivers := 1, 1
 	switch workload {
 	case "seq", "spsc":
@@ -101,4 +109,76 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("%.2f\n", float64(elapsed.Nanoseconds())/float64(n))
+}
+
+// runSelect: select_rx (4 senders each on its own channel, one receiver selecting over the 4)
+// and select_both (4 selecting senders, 4 selecting receivers over 4 channels).
+func runSelect(workload string, capacity, n int, expect uint64) (float64, bool) {
+	var chans [4]chan uint64
+	for i := range chans {
+		chans[i] = make(chan uint64, capacity)
+	}
+	recv4 := func() uint64 {
+		select {
+		case v := <-chans[0]:
+			return v
+		case v := <-chans[1]:
+			return v
+		case v := <-chans[2]:
+			return v
+		case v := <-chans[3]:
+			return v
+		}
+	}
+	start := time.Now()
+	var sum uint64
+	if workload == "select_rx" {
+		for t := 0; t < T; t++ {
+			go func(t int) {
+				for i := t; i < n; i += T {
+					chans[t] <- uint64(i)
+				}
+			}(t)
+		}
+		for i := 0; i < n; i++ {
+			sum += recv4()
+		}
+	} else {
+		for t := 0; t < T; t++ {
+			go func(t int) {
+				for i := t; i < n; i += T {
+					v := uint64(i)
+					select {
+					case chans[0] <- v:
+					case chans[1] <- v:
+					case chans[2] <- v:
+					case chans[3] <- v:
+					}
+				}
+			}(t)
+		}
+		sums := make(chan uint64, T)
+		for t := 0; t < T; t++ {
+			count := n / T
+			if t < n%T {
+				count++
+			}
+			go func(count int) {
+				var s uint64
+				for i := 0; i < count; i++ {
+					s += recv4()
+				}
+				sums <- s
+			}(count)
+		}
+		for t := 0; t < T; t++ {
+			sum += <-sums
+		}
+	}
+	elapsed := time.Since(start)
+	if sum != expect {
+		fmt.Fprintln(os.Stderr, "wrong sum", sum, expect)
+		return 0, false
+	}
+	return float64(elapsed.Nanoseconds()) / float64(n), true
 }

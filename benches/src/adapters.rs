@@ -1,7 +1,7 @@
 //! One adapter per channel implementation. Each forwards to the implementation's own blocking
 //! or async calls and nothing else.
 
-use crate::{AsyncChan, SyncChan};
+use crate::{AsyncChan, SelectChan, SyncChan};
 
 /// csp-chan.
 pub struct Csp;
@@ -286,5 +286,60 @@ impl AsyncChan for Tokio {
             TokioReceiver::Bounded(r) => r.recv().await.unwrap(),
             TokioReceiver::Unbounded(r) => r.recv().await.unwrap(),
         }
+    }
+}
+
+impl SelectChan for Csp {
+    fn select_recv4(rs: &[Self::R; 4]) -> u64 {
+        csp_chan::select! {
+            recv(rs[0]) -> m => m.unwrap(),
+            recv(rs[1]) -> m => m.unwrap(),
+            recv(rs[2]) -> m => m.unwrap(),
+            recv(rs[3]) -> m => m.unwrap(),
+        }
+    }
+    fn select_send4(ss: &[Self::S; 4], v: u64) {
+        csp_chan::select! {
+            send(ss[0], v) -> r => r.unwrap(),
+            send(ss[1], v) -> r => r.unwrap(),
+            send(ss[2], v) -> r => r.unwrap(),
+            send(ss[3], v) -> r => r.unwrap(),
+        }
+    }
+}
+
+impl SelectChan for Crossbeam {
+    fn select_recv4(rs: &[Self::R; 4]) -> u64 {
+        crossbeam_channel::select! {
+            recv(rs[0]) -> m => m.unwrap(),
+            recv(rs[1]) -> m => m.unwrap(),
+            recv(rs[2]) -> m => m.unwrap(),
+            recv(rs[3]) -> m => m.unwrap(),
+        }
+    }
+    fn select_send4(ss: &[Self::S; 4], v: u64) {
+        crossbeam_channel::select! {
+            send(ss[0], v) -> r => r.unwrap(),
+            send(ss[1], v) -> r => r.unwrap(),
+            send(ss[2], v) -> r => r.unwrap(),
+            send(ss[3], v) -> r => r.unwrap(),
+        }
+    }
+}
+
+/// flume's `Selector` on the receiving side only: with selecting senders it is known to lose
+/// wake-ups (and to deliver twice on bounded(0) send arms), so `compare` runs flume in
+/// `select_rx` only.
+impl SelectChan for Flume {
+    fn select_recv4(rs: &[Self::R; 4]) -> u64 {
+        flume::Selector::new()
+            .recv(&rs[0], |m| m.unwrap())
+            .recv(&rs[1], |m| m.unwrap())
+            .recv(&rs[2], |m| m.unwrap())
+            .recv(&rs[3], |m| m.unwrap())
+            .wait()
+    }
+    fn select_send4(_: &[Self::S; 4], _: u64) {
+        unreachable!("compare does not run flume's selecting senders")
     }
 }

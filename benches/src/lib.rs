@@ -340,3 +340,81 @@ where
     assert_eq!(sum, expect);
     el
 }
+
+/// Channels that can select over four receivers or four senders (the `select_rx` and
+/// `select_both` workloads).
+pub trait SelectChan: SyncChan {
+    /// Receives from whichever of the four is ready.
+    fn select_recv4(rs: &[Self::R; 4]) -> u64;
+    /// Sends `v` on whichever of the four is ready.
+    fn select_send4(ss: &[Self::S; 4], v: u64);
+}
+
+/// The select workloads (crossbeam's benchmark suite).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectWorkload {
+    /// Four senders, each on its own channel; one receiver selecting over the four.
+    SelectRx,
+    /// Four selecting senders and four selecting receivers over four shared channels.
+    SelectBoth,
+}
+
+impl SelectWorkload {
+    /// Both, in table order.
+    pub const ALL: [SelectWorkload; 2] = [SelectWorkload::SelectRx, SelectWorkload::SelectBoth];
+
+    /// The name used in tables and on the Go harness's command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SelectWorkload::SelectRx => "select_rx",
+            SelectWorkload::SelectBoth => "select_both",
+        }
+    }
+}
+
+/// Runs `n` messages of a select workload through four fresh `C` channels on threads.
+pub fn run_select<C: SelectChan>(w: SelectWorkload, kind: Kind, n: usize) -> Duration
+where
+    C::R: Clone + Sync,
+    C::S: Sync,
+{
+    let chans: Vec<(C::S, C::R)> = (0..4).map(|_| C::make(kind.cap(n))).collect();
+    let ss: [C::S; 4] = std::array::from_fn(|i| chans[i].0.clone());
+    let rs: [C::R; 4] = std::array::from_fn(|i| chans[i].1.clone());
+    let expect: u64 = (0..n as u64).sum();
+    let start = Instant::now();
+    let sum: u64 = std::thread::scope(|scope| {
+        let (ss, rs) = (&ss, &rs);
+        match w {
+            SelectWorkload::SelectRx => {
+                for (t, s) in ss.iter().enumerate() {
+                    scope.spawn(move || {
+                        for i in (t..n).step_by(T) {
+                            C::send(s, i as u64);
+                        }
+                    });
+                }
+                (0..n).map(|_| C::select_recv4(rs)).sum()
+            }
+            SelectWorkload::SelectBoth => {
+                for t in 0..T {
+                    scope.spawn(move || {
+                        for i in (t..n).step_by(T) {
+                            C::select_send4(ss, i as u64);
+                        }
+                    });
+                }
+                let hs: Vec<_> = (0..T)
+                    .map(|t| {
+                        let count = n / T + usize::from(t < n % T);
+                        scope.spawn(move || (0..count).map(|_| C::select_recv4(rs)).sum::<u64>())
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).sum()
+            }
+        }
+    });
+    let el = start.elapsed();
+    assert_eq!(sum, expect);
+    el
+}

@@ -15,8 +15,8 @@
 
 use csp_bench::adapters::{AsyncChannel, Crossbeam, Csp, Flume, Kanal, Std, Tokio};
 use csp_bench::{
-    AsyncChan, Executor, Kind, SyncChan, Workload, async_supported, run_async, run_sync,
-    sync_supported,
+    AsyncChan, Executor, Kind, SelectWorkload, SyncChan, Workload, async_supported, run_async,
+    run_select, run_sync, sync_supported,
 };
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -135,9 +135,9 @@ fn build_go() -> Option<PathBuf> {
     status.success().then_some(out)
 }
 
-fn run_go(bin: &PathBuf, w: Workload, k: Kind, n: usize) -> Option<f64> {
+fn run_go(bin: &PathBuf, w: &str, k: Kind, n: usize) -> Option<f64> {
     let out = Command::new(bin)
-        .args([w.name(), k.name(), &n.to_string()])
+        .args([w, k.name(), &n.to_string()])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -164,20 +164,23 @@ fn main() {
     );
     let _ = writeln!(md, "|{}", "---|".repeat(COLUMNS.len() + 6));
     print!("{md}");
-    let mut go_cache: HashMap<(&str, &str), f64> = HashMap::new();
+    let mut go_cache: HashMap<(&'static str, &'static str), f64> = HashMap::new();
     let started = std::time::Instant::now();
 
+    // Every row: its label, its cells, and the Go workload name measured beside it.
+    struct Row {
+        mode: &'static str,
+        workload: &'static str,
+        kind: Kind,
+        n: usize,
+        cells: Vec<(&'static str, Cell)>,
+    }
+    let mut rows: Vec<Row> = Vec::new();
     for mode in ["thread", "tokio", "smol"] {
         for w in Workload::ALL {
             for k in Kind::ALL {
                 if !w.fits(k) {
                     continue;
-                }
-                let label = format!("{mode} {} {}", w.name(), k.name());
-                if let Some(f) = &opts.filter {
-                    if !label.contains(f.as_str()) {
-                        continue;
-                    }
                 }
                 let n = messages(k, opts.quick);
                 let mut cells: Vec<(&'static str, Cell)> = Vec::new();
@@ -198,63 +201,108 @@ fn main() {
                         async_cell::<Tokio>("tokio", ex, w, k, n, &mut cells);
                     }
                 }
-                let measure_go = go_bin.is_some() && !go_cache.contains_key(&(w.name(), k.name()));
-                let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
-                for _ in 0..opts.reps {
-                    for (name, f) in &cells {
-                        let d = f();
-                        samples
-                            .entry(name)
-                            .or_default()
-                            .push(d.as_nanos() as f64 / n as f64);
-                    }
-                    if measure_go {
-                        if let Some(ns) = run_go(go_bin.as_ref().unwrap(), w, k, n) {
-                            samples.entry("go").or_default().push(ns);
-                        }
-                    }
-                }
-                let mut med: HashMap<&str, f64> =
-                    samples.into_iter().map(|(k, v)| (k, median(v))).collect();
-                if let Some(&g) = med.get("go") {
-                    go_cache.insert((w.name(), k.name()), g);
-                } else if let Some(&g) = go_cache.get(&(w.name(), k.name())) {
-                    med.insert("go", g);
-                }
-                let best_peer = med
-                    .iter()
-                    .filter(|(k, _)| **k != "csp" && **k != "go")
-                    .min_by(|a, b| a.1.total_cmp(b.1))
-                    .map(|(k, v)| (*k, *v));
-                let csp = med.get("csp").copied();
-                let mut row = format!("| {mode} | {} | {} |", w.name(), k.name());
-                for c in COLUMNS {
-                    match med.get(c) {
-                        Some(v) => {
-                            let _ = write!(row, " {v:.0} |");
-                            let _ =
-                                writeln!(tsv, "{mode}\t{}\t{}\t{c}\t{v:.1}", w.name(), k.name());
-                        }
-                        None => row.push_str(" — |"),
-                    }
-                }
-                match (csp, best_peer) {
-                    (Some(c), Some((bn, bv))) => {
-                        let _ = write!(row, " {bn} | {:.2} |", c / bv);
-                    }
-                    _ => row.push_str(" — | — |"),
-                }
-                match (csp, med.get("go")) {
-                    (Some(c), Some(g)) => {
-                        let _ = write!(row, " {:.2} |", c / g);
-                    }
-                    _ => row.push_str(" — |"),
-                }
-                println!("{row}");
-                md.push_str(&row);
-                md.push('\n');
+                rows.push(Row {
+                    mode,
+                    workload: w.name(),
+                    kind: k,
+                    n,
+                    cells,
+                });
             }
         }
+        if mode == "thread" {
+            for w in SelectWorkload::ALL {
+                for k in Kind::ALL {
+                    let n = messages(k, opts.quick);
+                    let mut cells: Vec<(&'static str, Cell)> = Vec::new();
+                    cells.push(("csp", Box::new(move || run_select::<Csp>(w, k, n))));
+                    cells.push((
+                        "crossbeam",
+                        Box::new(move || run_select::<Crossbeam>(w, k, n)),
+                    ));
+                    if w == SelectWorkload::SelectRx {
+                        cells.push(("flume", Box::new(move || run_select::<Flume>(w, k, n))));
+                    }
+                    rows.push(Row {
+                        mode,
+                        workload: w.name(),
+                        kind: k,
+                        n,
+                        cells,
+                    });
+                }
+            }
+        }
+    }
+
+    for row in rows {
+        let Row {
+            mode,
+            workload,
+            kind: k,
+            n,
+            cells,
+        } = row;
+        let label = format!("{mode} {workload} {}", k.name());
+        if let Some(f) = &opts.filter {
+            if !label.contains(f.as_str()) {
+                continue;
+            }
+        }
+        let measure_go = go_bin.is_some() && !go_cache.contains_key(&(workload, k.name()));
+        let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
+        for _ in 0..opts.reps {
+            for (name, f) in &cells {
+                let d = f();
+                samples
+                    .entry(name)
+                    .or_default()
+                    .push(d.as_nanos() as f64 / n as f64);
+            }
+            if measure_go {
+                if let Some(ns) = run_go(go_bin.as_ref().unwrap(), workload, k, n) {
+                    samples.entry("go").or_default().push(ns);
+                }
+            }
+        }
+        let mut med: HashMap<&str, f64> =
+            samples.into_iter().map(|(k, v)| (k, median(v))).collect();
+        if let Some(&g) = med.get("go") {
+            go_cache.insert((workload, k.name()), g);
+        } else if let Some(&g) = go_cache.get(&(workload, k.name())) {
+            med.insert("go", g);
+        }
+        let best_peer = med
+            .iter()
+            .filter(|(k, _)| **k != "csp" && **k != "go")
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(k, v)| (*k, *v));
+        let csp = med.get("csp").copied();
+        let mut line = format!("| {mode} | {workload} | {} |", k.name());
+        for c in COLUMNS {
+            match med.get(c) {
+                Some(v) => {
+                    let _ = write!(line, " {v:.0} |");
+                    let _ = writeln!(tsv, "{mode}\t{workload}\t{}\t{c}\t{v:.1}", k.name());
+                }
+                None => line.push_str(" — |"),
+            }
+        }
+        match (csp, best_peer) {
+            (Some(c), Some((bn, bv))) => {
+                let _ = write!(line, " {bn} | {:.2} |", c / bv);
+            }
+            _ => line.push_str(" — | — |"),
+        }
+        match (csp, med.get("go")) {
+            (Some(c), Some(g)) => {
+                let _ = write!(line, " {:.2} |", c / g);
+            }
+            _ => line.push_str(" — |"),
+        }
+        println!("{line}");
+        md.push_str(&line);
+        md.push('\n');
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/compare");
     let _ = std::fs::create_dir_all(&dir);

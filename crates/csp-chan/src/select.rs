@@ -347,6 +347,8 @@ pub struct Select<'a> {
     /// Indices of arms whose channels to lock, one per channel, in address order.
     lock_order: Vec<usize>,
     order_valid: bool,
+    /// Scratch: the random poll order.
+    order: Vec<usize>,
 }
 
 impl Default for Select<'_> {
@@ -394,6 +396,7 @@ impl<'a> Select<'a> {
             arms: Vec::new(),
             lock_order: Vec::new(),
             order_valid: true,
+            order: Vec::new(),
         }
     }
 
@@ -496,16 +499,51 @@ impl<'a> Select<'a> {
     /// Leaves the channels locked.
     fn poll_all(&mut self, will_wait: bool) -> Option<usize> {
         self.prepare();
+        self.shuffle();
         self.lock_all();
-        let n = self.arms.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            order.swap(i, random_below(i + 1));
-        }
+        let order = std::mem::take(&mut self.order);
         // SAFETY: every channel is locked.
-        order
-            .into_iter()
-            .find(|&i| unsafe { self.arms[i].poll_locked(will_wait) })
+        let ready = order
+            .iter()
+            .copied()
+            .find(|&i| unsafe { self.arms[i].poll_locked(will_wait) });
+        self.order = order;
+        ready
+    }
+
+    /// A random permutation of the arms in `self.order` (Go's pollorder).
+    fn shuffle(&mut self) {
+        let n = self.arms.len();
+        self.order.clear();
+        self.order.extend(0..n);
+        for i in (1..n).rev() {
+            self.order.swap(i, random_below(i + 1));
+        }
+    }
+
+    /// The fast path when some arm is ready: try each arm alone, in a random order, locking
+    /// only its own channel. Nothing of ours is enqueued yet, so no one can claim us and the
+    /// arms need not be checked at one common instant; the locked pass in `poll_all` is only
+    /// needed before enqueueing (so no wake-up is missed between the check and the enqueue).
+    fn try_each(&mut self) -> Option<usize> {
+        self.shuffle();
+        let order = std::mem::take(&mut self.order);
+        let mut ready = None;
+        for &i in &order {
+            let arm = &mut self.arms[i];
+            arm.lock();
+            // SAFETY: locked just above, unlocked just below.
+            let done = unsafe { arm.poll_locked(false) };
+            // SAFETY: locked above.
+            unsafe { arm.unlock() };
+            arm.wake_counterpart();
+            if done {
+                ready = Some(i);
+                break;
+            }
+        }
+        self.order = order;
+        ready
     }
 
     /// Locks everything and withdraws every entry; returns whether the chosen arm is final.
@@ -531,6 +569,12 @@ impl<'a> Select<'a> {
                 Wait::Never => false,
                 Wait::Until(d) => d.is_none_or(|d| Instant::now() < d),
             };
+            if let Some(i) = self.try_each() {
+                return Some(i);
+            }
+            if !will_wait {
+                return None;
+            }
             let ready = self.poll_all(will_wait);
             if ready.is_some() || !will_wait {
                 // SAFETY: `poll_all` left every channel locked.
