@@ -1,5 +1,6 @@
 //! Criterion micro benchmarks: uncontended try_send + try_recv, ping-pong round trips on
-//! bounded(0) and bounded(1) between two threads and between two tasks, channel creation.
+//! bounded(0) and bounded(1) between two threads and between two tasks, select over 1, 2, 4
+//! and 8 ready / unready arms, channel creation.
 //! csp beside crossbeam-channel, flume and kanal.
 //!
 //! `cargo bench -p csp-bench --bench chan`
@@ -164,6 +165,71 @@ fn pingpong_task(c: &mut Criterion) {
     }
 }
 
+/// One select over `n` arms: "ready" (every channel holds a value; the chosen one is refilled)
+/// and "unready" (every channel empty: the select finds nothing and returns at once).
+fn select_arms(c: &mut Criterion) {
+    for n in [1usize, 2, 4, 8] {
+        let mut g = c.benchmark_group(format!("select over {n} arms"));
+        g.bench_function("csp ready", |b| {
+            let chans: Vec<_> = (0..n).map(|_| csp_chan::bounded::<u64>(1)).collect();
+            for (tx, _) in &chans {
+                tx.send(1).unwrap();
+            }
+            b.iter(|| {
+                let mut sel = csp_chan::Select::new();
+                for (_, rx) in &chans {
+                    sel.recv(rx);
+                }
+                let op = sel.select();
+                let i = op.index();
+                black_box(op.recv(&chans[i].1).unwrap());
+                chans[i].0.try_send(1).unwrap();
+            })
+        });
+        g.bench_function("crossbeam ready", |b| {
+            let chans: Vec<_> = (0..n)
+                .map(|_| crossbeam_channel::bounded::<u64>(1))
+                .collect();
+            for (tx, _) in &chans {
+                tx.send(1).unwrap();
+            }
+            b.iter(|| {
+                let mut sel = crossbeam_channel::Select::new();
+                for (_, rx) in &chans {
+                    sel.recv(rx);
+                }
+                let op = sel.select();
+                let i = op.index();
+                black_box(op.recv(&chans[i].1).unwrap());
+                chans[i].0.try_send(1).unwrap();
+            })
+        });
+        g.bench_function("csp unready", |b| {
+            let chans: Vec<_> = (0..n).map(|_| csp_chan::bounded::<u64>(1)).collect();
+            b.iter(|| {
+                let mut sel = csp_chan::Select::new();
+                for (_, rx) in &chans {
+                    sel.recv(rx);
+                }
+                black_box(sel.try_select().is_err())
+            })
+        });
+        g.bench_function("crossbeam unready", |b| {
+            let chans: Vec<_> = (0..n)
+                .map(|_| crossbeam_channel::bounded::<u64>(1))
+                .collect();
+            b.iter(|| {
+                let mut sel = crossbeam_channel::Select::new();
+                for (_, rx) in &chans {
+                    sel.recv(rx);
+                }
+                black_box(sel.try_select().is_err())
+            })
+        });
+        g.finish();
+    }
+}
+
 fn create(c: &mut Criterion) {
     let mut g = c.benchmark_group("create bounded(16)");
     g.bench_function("csp", |b| {
@@ -182,6 +248,7 @@ criterion_group!(
     try_send_recv,
     pingpong_thread,
     pingpong_task,
+    select_arms,
     create
 );
 criterion_main!(benches);

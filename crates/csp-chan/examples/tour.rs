@@ -1,9 +1,10 @@
 //! A short tour of csp-chan: run it with `cargo run --release --example tour`.
 //!
-//! Each section is a Go idiom written with csp: a pipeline, fan-in, closing, timeouts, async
-//! receive (mixed with threads), cancel-safe async, and batch receive.
+//! Each section is a Go idiom written with csp: a pipeline, fan-in, closing, timeouts,
+//! `select!` with a timeout and a ticker, async receive and `select_async!` (mixed with
+//! threads), cancel-safe async, and batch receive.
 
-use csp_chan::{RecvTimeoutError, bounded, unbounded};
+use csp_chan::{RecvTimeoutError, after, bounded, select, select_async, tick, unbounded};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,9 @@ fn main() {
     fan_in();
     close_hands_values_back();
     timeouts();
+    select_with_timeout_and_tick();
     async_receive();
+    async_select();
     cancel_safety();
     batches();
     println!("tour complete");
@@ -103,6 +106,43 @@ fn timeouts() {
     );
 }
 
+/// Go's `for { select { ... } }` loop: work arrives on one channel, a ticker reports
+/// progress, and a timeout ends it all. Exactly one arm runs per iteration; when several are
+/// ready, one is picked at random, so none starves.
+fn select_with_timeout_and_tick() {
+    println!("== select! with a ticker and a timeout");
+    let (work_tx, work_rx) = bounded(0);
+    thread::spawn(move || {
+        for job in 1..=5 {
+            thread::sleep(Duration::from_millis(7));
+            work_tx.send(job).unwrap();
+        }
+    });
+    let ticker = tick(Duration::from_millis(10));
+    let deadline = after(Duration::from_millis(100));
+    let (mut done, mut ticks) = (Vec::new(), 0);
+    loop {
+        select! {
+            recv(work_rx) -> job => match job {
+                Ok(job) => done.push(job),
+                Err(_) => break, // the producer is finished
+            },
+            recv(ticker) -> _ => ticks += 1,
+            recv(deadline) -> _ => {
+                println!("   timeout!");
+                break;
+            }
+        }
+    }
+    println!("   jobs done {done:?}, progress ticks seen: {ticks}");
+    let (tx, _rx) = bounded::<&str>(0);
+    let r = select! {
+        send(tx, "nobody listens") -> res => format!("sent: {res:?}"),
+        default(Duration::from_millis(20)) => "send arm not ready within 20ms: default ran".to_string(),
+    };
+    println!("   {r}");
+}
+
 /// The same channel from a thread and an async task, under any executor (here the tiny
 /// `futures::executor`).
 fn async_receive() {
@@ -122,6 +162,34 @@ fn async_receive() {
     });
     producer.join().unwrap();
     println!("   task received: {}", words.join(" "));
+}
+
+/// `select_async!`: the same syntax in async code, waiting without blocking the thread.
+fn async_select() {
+    println!("== select_async!");
+    let (tx, rx) = bounded::<u32>(0);
+    let (_quit_tx, quit_rx) = bounded::<()>(0);
+    let producer = thread::spawn(move || {
+        for i in 1..=3 {
+            tx.send(i * 10).unwrap();
+        }
+    });
+    let got = futures::executor::block_on(async {
+        let mut got = Vec::new();
+        loop {
+            select_async! {
+                recv(rx) -> v => match v {
+                    Ok(v) => got.push(v),
+                    Err(_) => break,
+                },
+                recv(quit_rx) -> _ => break,
+                default(Duration::from_secs(5)) => break,
+            }
+        }
+        got
+    });
+    producer.join().unwrap();
+    println!("   task selected {got:?}");
 }
 
 /// A pending async send can be cancelled and gives its value back; a dropped pending receive
