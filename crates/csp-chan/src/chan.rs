@@ -275,6 +275,9 @@ impl<T> Chan<T> {
 
     /// Whether a send could proceed now without waiting (closed counts: it fails at once).
     /// For a deferred select arm, which has no value to try with.
+    ///
+    /// Only a waiting *thread* receiver counts: an async receiver is only notified, so a send
+    /// to it would wait until its task runs (`try_send` reports such a channel as full too).
     pub(crate) fn send_ready_locked(&self, st: &State<T>) -> bool {
         st.closed
             || self.has_room(st)
@@ -282,7 +285,24 @@ impl<T> Chan<T> {
                 .recvq
                 .entries
                 .iter()
-                .any(|e| e.waiter().selected().is_none())
+                .any(|e| e.handoff && e.waiter().selected().is_none())
+    }
+
+    /// A deferred send arm is about to wait: invite one waiting async receiver to come and
+    /// find it (the receiver then claims the arm, and the select's `op.send` meets it).
+    pub(crate) fn invite_async_receiver_locked(&self, st: &mut State<T>) -> Wake<T> {
+        let mut i = 0;
+        while i < st.recvq.entries.len() {
+            if st.recvq.entries[i].handoff {
+                i += 1;
+                continue;
+            }
+            let e = st.recvq.entries.remove(i).expect("index in range");
+            if e.waiter().try_claim(e.op) {
+                return Some(e);
+            }
+        }
+        None
     }
 
     #[inline]

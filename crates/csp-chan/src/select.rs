@@ -90,6 +90,7 @@ struct SendArm<'a, T> {
 struct DeferredSendArm<'a, T> {
     chan: &'a Chan<T>,
     entry: Option<Arc<Entry<T>>>,
+    wake: Wake<T>,
 }
 
 impl<T> Arm for RecvArm<'_, T> {
@@ -232,7 +233,9 @@ impl<T> Arm for DeferredSendArm<'_, T> {
     unsafe fn register_locked(&mut self, waiter: &Arc<Waiter>, op: usize) {
         let e = Entry::deferred(WaiterRef::Shared(waiter.clone()), op);
         // SAFETY: locked (caller).
-        unsafe { self.chan.state_locked() }.sendq.push(e.clone());
+        let st = unsafe { self.chan.state_locked() };
+        st.sendq.push(e.clone());
+        self.wake = self.chan.invite_async_receiver_locked(st);
         self.entry = Some(e);
     }
     unsafe fn unregister_locked(&mut self, _chosen: bool) {
@@ -244,7 +247,9 @@ impl<T> Arm for DeferredSendArm<'_, T> {
     fn finish_claimed(&mut self) -> bool {
         true // told that the channel can take a value (or is closed)
     }
-    fn wake_counterpart(&mut self) {}
+    fn wake_counterpart(&mut self) {
+        wake(self.wake.take());
+    }
     fn pass_on(&mut self) {
         self.chan.pass_on_send_notification();
     }
@@ -418,13 +423,15 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a send arm; returns its index. It is ready when the channel can take a value now
-    /// (buffer room or a waiting receiver), or is closed; the value is given to
+    /// (buffer room or a receiver thread waiting), or is closed; a waiting async receiver is
+    /// invited to come and take it once the select waits; the value is given to
     /// [`SelectedOperation::send`] once the arm is chosen, so an arm that is not chosen never
     /// takes a value at all.
     pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
         self.push(Box::new(DeferredSendArm {
             chan: &s.chan,
             entry: None,
+            wake: None,
         }))
     }
 

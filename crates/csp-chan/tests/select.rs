@@ -595,3 +595,23 @@ fn select_async_builder_and_errors_are_values() {
     let e: SendError<i32> = SendError(1);
     assert_eq!(e.into_inner(), 1);
 }
+
+#[test]
+fn builder_send_arm_meets_a_waiting_async_receiver() {
+    // The async receiver waits first; the value-free send arm then waits and invites it.
+    let (tx, rx) = bounded::<i32>(0);
+    let (started_tx, started_rx) = bounded::<()>(1);
+    let receiver = thread::spawn(move || {
+        futures::executor::block_on(async {
+            started_tx.send(()).unwrap();
+            rx.recv_async().await
+        })
+    });
+    started_rx.recv().unwrap();
+    thread::sleep(ms(5)); // let the receiver queue itself
+    let mut sel = Select::new();
+    sel.send(&tx);
+    let op = sel.select();
+    op.send(&tx, 42).unwrap();
+    assert_eq!(receiver.join().unwrap(), Ok(42));
+}
