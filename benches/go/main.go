@@ -1,4 +1,7 @@
-// The compare workloads in Go, for the `go` column of `compare`:
+// The compare workloads in Go, for the `go` column of `compare`. The sync workloads
+// (mutex1, mutex2, mutex4, rwlock95, wground, oncefast, sema) ignore <kind>; Go has no
+// semaphore in its standard library, so "sema" uses the idiomatic buffered channel.
+//
 //
 //	go-bench <workload> <kind> <n>
 //
@@ -27,6 +30,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if ns, ok := runSync(workload, n); ok {
+		fmt.Printf("%.2f\n", ns)
+		return
 	}
 	var capacity int
 	switch kind {
@@ -181,4 +188,76 @@ func runSelect(workload string, capacity, n int, expect uint64) (float64, bool) 
 		return 0, false
 	}
 	return float64(elapsed.Nanoseconds()) / float64(n), true
+}
+
+// runSync runs a sync workload; ok is false if the name is not one.
+func runSync(workload string, n int) (float64, bool) {
+	start := time.Now()
+	switch workload {
+	case "mutex1", "mutex2", "mutex4":
+		threads := map[string]int{"mutex1": 1, "mutex2": 2, "mutex4": 4}[workload]
+		var mu sync.Mutex
+		var count uint64
+		var wg sync.WaitGroup
+		for t := 0; t < threads; t++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < n/threads; i++ {
+					mu.Lock()
+					count++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	case "rwlock95":
+		var mu sync.RWMutex
+		var value, sink uint64
+		var wg sync.WaitGroup
+		for t := 0; t < 4; t++ {
+			wg.Add(1)
+			go func(t int) {
+				defer wg.Done()
+				var local uint64
+				for i := 0; i < n/4; i++ {
+					if (i+t)%20 == 0 {
+						mu.Lock()
+						value++
+						mu.Unlock()
+					} else {
+						mu.RLock()
+						local += value
+						mu.RUnlock()
+					}
+				}
+				mu.Lock()
+				sink += local
+				mu.Unlock()
+			}(t)
+		}
+		wg.Wait()
+	case "wground":
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			wg.Done()
+			wg.Wait()
+		}
+	case "oncefast":
+		var once sync.Once
+		once.Do(func() {})
+		for i := 0; i < n; i++ {
+			once.Do(func() {})
+		}
+	case "sema":
+		sem := make(chan struct{}, 4)
+		for i := 0; i < n; i++ {
+			sem <- struct{}{}
+			<-sem
+		}
+	default:
+		return 0, false
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n), true
 }

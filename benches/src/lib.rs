@@ -4,11 +4,13 @@
 //! [`AsyncChan`] (tasks). The workloads ([`Workload`]) are generic over the adapter, so every
 //! implementation runs exactly the same code around its channel calls. The `compare` binary
 //! runs them side by side; `benches/chan.rs` holds the criterion micro benchmarks.
+//! [`sync_bench`] holds the csp-sync workloads beside std, parking_lot, tokio and async-lock.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub mod adapters;
+pub mod sync_bench;
 
 /// Which channel flavour a cell measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -146,6 +146,202 @@ fn run_go(bin: &PathBuf, w: &str, k: Kind, n: usize) -> Option<f64> {
     String::from_utf8(out.stdout).ok()?.trim().parse().ok()
 }
 
+const SYNC_COLUMNS: [&str; 8] = [
+    "csp",
+    "csp async",
+    "std",
+    "parking_lot",
+    "tokio",
+    "async-lock",
+    "crossbeam",
+    "go",
+];
+
+/// The csp-sync rows: ns per operation, csp beside std, parking_lot, tokio, async-lock,
+/// crossbeam's WaitGroup and Go's `sync`.
+fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String {
+    use csp_bench::sync_bench::*;
+    type SyncCell = Box<dyn Fn(usize) -> Duration>;
+    let n = if opts.quick { 100_000 } else { 1_000_000 };
+    let contended = n / 4;
+    /// (label, operations per run, Go workload name, cells)
+    type SyncRow = (
+        &'static str,
+        usize,
+        &'static str,
+        Vec<(&'static str, SyncCell)>,
+    );
+    let mut rows: Vec<SyncRow> = Vec::new();
+    rows.push((
+        "mutex lock+unlock, uncontended",
+        n,
+        "mutex1",
+        vec![
+            ("csp", Box::new(mutex_contended::<CspMutex>.curry(1))),
+            (
+                "csp async",
+                Box::new(mutex_contended::<CspMutexAsync>.curry(1)),
+            ),
+            ("std", Box::new(mutex_contended::<StdMutex>.curry(1))),
+            (
+                "parking_lot",
+                Box::new(mutex_contended::<ParkingLotMutex>.curry(1)),
+            ),
+            ("tokio", Box::new(mutex_contended::<TokioMutex>.curry(1))),
+            (
+                "async-lock",
+                Box::new(mutex_contended::<AsyncLockMutex>.curry(1)),
+            ),
+        ],
+    ));
+    for t in [2usize, 4] {
+        rows.push((
+            if t == 2 {
+                "mutex, 2 threads contended"
+            } else {
+                "mutex, 4 threads contended"
+            },
+            contended,
+            if t == 2 { "mutex2" } else { "mutex4" },
+            vec![
+                ("csp", Box::new(mutex_contended::<CspMutex>.curry(t))),
+                (
+                    "csp async",
+                    Box::new(mutex_contended::<CspMutexAsync>.curry(t)),
+                ),
+                ("std", Box::new(mutex_contended::<StdMutex>.curry(t))),
+                (
+                    "parking_lot",
+                    Box::new(mutex_contended::<ParkingLotMutex>.curry(t)),
+                ),
+                ("tokio", Box::new(mutex_contended::<TokioMutex>.curry(t))),
+                (
+                    "async-lock",
+                    Box::new(mutex_contended::<AsyncLockMutex>.curry(t)),
+                ),
+            ],
+        ));
+    }
+    rows.push((
+        "rwlock, 4 threads, 95% reads",
+        contended,
+        "rwlock95",
+        vec![
+            ("csp", Box::new(rwlock_read_heavy::<CspRwLock>)),
+            ("std", Box::new(rwlock_read_heavy::<StdRwLock>)),
+            (
+                "parking_lot",
+                Box::new(rwlock_read_heavy::<ParkingLotRwLock>),
+            ),
+            ("tokio", Box::new(rwlock_read_heavy::<TokioRwLock>)),
+            ("async-lock", Box::new(rwlock_read_heavy::<AsyncLockRwLock>)),
+        ],
+    ));
+    rows.push((
+        "waitgroup add+done+wait round",
+        n,
+        "wground",
+        vec![
+            ("csp", Box::new(waitgroup_round_csp)),
+            ("crossbeam", Box::new(waitgroup_round_crossbeam)),
+        ],
+    ));
+    rows.push((
+        "once, completed (fast path)",
+        n,
+        "oncefast",
+        vec![
+            ("csp", Box::new(once_fast_csp)),
+            ("std", Box::new(once_fast_std)),
+            ("parking_lot", Box::new(once_fast_parking_lot)),
+            ("tokio", Box::new(once_fast_tokio)),
+        ],
+    ));
+    rows.push((
+        "semaphore acquire+release, uncontended",
+        n,
+        "sema",
+        vec![
+            ("csp", Box::new(semaphore_csp)),
+            ("tokio", Box::new(semaphore_tokio)),
+            ("async-lock", Box::new(semaphore_async_lock)),
+        ],
+    ));
+
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "| sync workload | {} | best peer | csp / best peer | csp / go |",
+        SYNC_COLUMNS.join(" | ")
+    );
+    let _ = writeln!(md, "|{}", "---|".repeat(SYNC_COLUMNS.len() + 4));
+    print!("\n{md}");
+    for (label, n, go_name, cells) in rows {
+        if let Some(f) = &opts.filter {
+            if !f.starts_with("sync") && !label.contains(f.as_str()) {
+                continue;
+            }
+        }
+        let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
+        for _ in 0..opts.reps {
+            for (name, f) in &cells {
+                samples
+                    .entry(name)
+                    .or_default()
+                    .push(f(n).as_nanos() as f64 / n as f64);
+            }
+            if let Some(bin) = go_bin {
+                if let Some(ns) = run_go(bin, go_name, Kind::Bounded0, n) {
+                    samples.entry("go").or_default().push(ns);
+                }
+            }
+        }
+        let med: HashMap<&str, f64> = samples.into_iter().map(|(k, v)| (k, median(v))).collect();
+        let mut line = format!("| {label} |");
+        for c in SYNC_COLUMNS {
+            match med.get(c) {
+                Some(v) => {
+                    let _ = write!(line, " {v:.1} |");
+                    let _ = writeln!(tsv, "sync\t{label}\t-\t{c}\t{v:.2}");
+                }
+                None => line.push_str(" — |"),
+            }
+        }
+        let best = med
+            .iter()
+            .filter(|(k, _)| !k.starts_with("csp") && **k != "go")
+            .min_by(|a, b| a.1.total_cmp(b.1));
+        let csp = med.get("csp").copied();
+        match (csp, best) {
+            (Some(c), Some((bn, bv))) => {
+                let _ = write!(line, " {bn} | {:.2} |", c / bv);
+            }
+            _ => line.push_str(" — | — |"),
+        }
+        match (csp, med.get("go")) {
+            (Some(c), Some(g)) => {
+                let _ = write!(line, " {:.2} |", c / g);
+            }
+            _ => line.push_str(" — |"),
+        }
+        println!("{line}");
+        md.push_str(&line);
+        md.push('\n');
+    }
+    md
+}
+
+/// `f.curry(a)`: a closure taking the remaining argument.
+trait Curry<A, B> {
+    fn curry(self, a: A) -> impl Fn(B) -> Duration;
+}
+
+impl<A: Copy, B, F: Fn(A, B) -> Duration> Curry<A, B> for F {
+    fn curry(self, a: A) -> impl Fn(B) -> Duration {
+        move |b| self(a, b)
+    }
+}
+
 fn main() {
     let opts = parse_args();
     let go_bin = if opts.go { build_go() } else { None };
@@ -303,6 +499,15 @@ fn main() {
         println!("{line}");
         md.push_str(&line);
         md.push('\n');
+    }
+    if opts
+        .filter
+        .as_deref()
+        .is_none_or(|f| "sync".contains(f) || f.starts_with("sync"))
+    {
+        let table = sync_table(&opts, go_bin.as_ref(), &mut tsv);
+        md.push('\n');
+        md.push_str(&table);
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/compare");
     let _ = std::fs::create_dir_all(&dir);

@@ -1,0 +1,506 @@
+//! `Mutex<T>`: Go's `sync.Mutex` (barging in normal mode, direct hand-off to a waiter that has
+//! waited more than 1 ms), for threads and tasks.
+//!
+//! # State word
+//!
+//! | bit | meaning |
+//! |---|---|
+//! | `LOCKED` (1) | someone holds the lock |
+//! | `WAITERS` (2) | the queue may be non-empty: unlock must take the slow path |
+//!
+//! # Invariants
+//!
+//! - Only the holder clears `LOCKED`. `WAITERS` is set (by CAS, together with the check that
+//!   the lock is held) only under the queue lock, and cleared only under it with the queue
+//!   empty; so an unlock either sees `WAITERS` and serves the queue, or the waiter's CAS sees
+//!   the lock free and takes it.
+//! - Unlock with waiters pops the first live node. If it has waited at least
+//!   [`STARVATION`], the lock is handed to it: `LOCKED` stays set and the node is claimed
+//!   `GRANTED`, so nobody can barge in between. Otherwise the lock is released and the node is
+//!   claimed `RETRY`: it competes with newly arriving lockers (which is what makes an
+//!   uncontended hand-over cheap), and if it loses it goes back to the *front* of the queue
+//!   keeping its original start time, so it becomes starving soon and gets the next hand-off.
+//! - A waiter that gives up after being claimed `RETRY` passes the wake-up on; one claimed
+//!   `GRANTED` owns the lock and unlocks it.
+
+use crate::queue::{GRANTED, Node, Queue, RETRY, new_queue, remove};
+use csp_park::Selected;
+use csp_park::sync::Arc;
+use csp_park::sync::atomic::{AtomicU32, Ordering};
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+const LOCKED: u32 = 1;
+const WAITERS: u32 = 2;
+
+/// A waiter that has waited this long is handed the lock directly (Go's starvation mode).
+pub(crate) const STARVATION: Duration = Duration::from_millis(1);
+
+/// Spin rounds a blocking `lock` tries before queueing (round k: 2^k pause instructions).
+const SPIN_ROUNDS: u32 = if cfg!(loom) { 0 } else { 6 };
+
+/// A mutual-exclusion lock around a value.
+///
+/// Uncontended `lock` and unlock are one atomic read-modify-write each. Under contention a
+/// newly arriving locker may take the lock ahead of a waiter that was just woken (this keeps
+/// throughput high: the lock changes hands without a sleep and a wake-up), but a waiter that
+/// has waited more than 1 ms gets the lock handed to it directly, so no waiter starves (Go's
+/// starvation mode). No poisoning: a panic while holding the guard releases the lock.
+///
+/// Threads and async tasks can wait for the same mutex at the same time.
+///
+/// ```
+/// use csp_sync::Mutex;
+/// use std::sync::Arc;
+///
+/// let m = Arc::new(Mutex::new(0));
+/// let hs: Vec<_> = (0..4)
+///     .map(|_| {
+///         let m = m.clone();
+///         std::thread::spawn(move || *m.lock() += 1)
+///     })
+///     .collect();
+/// for h in hs {
+///     h.join().unwrap();
+/// }
+/// assert_eq!(*m.lock(), 4);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    state: AtomicU32,
+    queue: Queue,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the lock gives access to `T` to one thread at a time; moving that access between
+// threads needs `T: Send`, as for `std::sync::Mutex`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    /// An unlocked mutex holding `value`.
+    ///
+    /// ```
+    /// static COUNT: csp_sync::Mutex<u64> = csp_sync::Mutex::new(0);
+    /// *COUNT.lock() += 1;
+    /// assert_eq!(*COUNT.lock(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new(value: T) -> Self {
+        Mutex {
+            state: AtomicU32::new(0),
+            queue: new_queue(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// An unlocked mutex holding `value`.
+    #[cfg(loom)]
+    pub fn new(value: T) -> Self {
+        Mutex {
+            state: AtomicU32::new(0),
+            queue: new_queue(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the value.
+    ///
+    /// ```
+    /// assert_eq!(csp_sync::Mutex::new(7).into_inner(), 7);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    fn guard(&self) -> MutexGuard<'_, T> {
+        MutexGuard { lock: self }
+    }
+
+    /// Locks, blocking the thread until the lock is available.
+    ///
+    /// ```
+    /// let m = csp_sync::Mutex::new(vec![1]);
+    /// m.lock().push(2);
+    /// assert_eq!(*m.lock(), vec![1, 2]);
+    /// ```
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        if !self.fast_lock() {
+            self.lock_slow(None);
+        }
+        self.guard()
+    }
+
+    /// Locks if the lock is free now.
+    ///
+    /// ```
+    /// let m = csp_sync::Mutex::new(1);
+    /// let g = m.lock();
+    /// assert!(m.try_lock().is_none());
+    /// drop(g);
+    /// assert!(m.try_lock().is_some());
+    /// ```
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.barge().then(|| self.guard())
+    }
+
+    /// Locks, waiting at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let m = csp_sync::Mutex::new(1);
+    /// let _g = m.lock();
+    /// assert!(m.lock_timeout(Duration::from_millis(5)).is_none());
+    /// ```
+    pub fn lock_timeout(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+        (self.fast_lock() || self.lock_slow(Instant::now().checked_add(timeout)))
+            .then(|| self.guard())
+    }
+
+    /// Locks from async code, under any executor.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future leaves the queue; if the lock was handed to it meanwhile it is
+    /// released at once (to the next waiter), and a wake-up it received is passed on.
+    ///
+    /// ```
+    /// let m = csp_sync::Mutex::new(1);
+    /// futures::executor::block_on(async {
+    ///     *m.lock_async().await += 1;
+    /// });
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
+    pub fn lock_async(&self) -> MutexLockFut<'_, T> {
+        MutexLockFut {
+            lock: self,
+            node: None,
+            since: None,
+            front: false,
+        }
+    }
+
+    /// The value, through a unique borrow (no locking needed).
+    ///
+    /// ```
+    /// let mut m = csp_sync::Mutex::new(1);
+    /// *m.get_mut() += 1;
+    /// assert_eq!(m.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
+    /// Whether the lock is held right now (racy: for diagnostics).
+    pub fn is_locked(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & LOCKED != 0
+    }
+
+    #[inline]
+    fn fast_lock(&self) -> bool {
+        self.state
+            .compare_exchange_weak(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Takes the lock if it is not held, whether or not others wait (Go's normal mode).
+    fn barge(&self) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED != 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | LOCKED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Takes the lock, or queues a node (at the front for a waiter that was woken and lost).
+    fn lock_or_enqueue(&self, front: bool, make: impl FnOnce() -> Arc<Node>) -> Option<Arc<Node>> {
+        let mut q = self.queue.lock();
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let want = if s & LOCKED == 0 {
+                s | LOCKED
+            } else {
+                s | WAITERS
+            };
+            match self
+                .state
+                .compare_exchange_weak(s, want, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) if s & LOCKED == 0 => return None,
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        let node = make();
+        if front {
+            q.push_front(node.clone());
+        } else {
+            q.push_back(node.clone());
+        }
+        Some(node)
+    }
+
+    /// Removes an abandoned node; clears WAITERS if the queue is empty.
+    fn remove_node(&self, node: &Arc<Node>) {
+        let mut q = self.queue.lock();
+        remove(&mut q, node);
+        if q.is_empty() {
+            self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+        }
+    }
+
+    #[cold]
+    fn lock_slow(&self, deadline: Option<Instant>) -> bool {
+        let since = Instant::now();
+        let mut front = false;
+        loop {
+            for k in 0..SPIN_ROUNDS {
+                if self.barge() {
+                    return true;
+                }
+                for _ in 0..1u32 << k {
+                    csp_park::sync::hint::spin_loop();
+                }
+            }
+            let Some(node) = self.lock_or_enqueue(front, || Node::thread(1, since)) else {
+                return true;
+            };
+            match node.waiter.wait_until(deadline) {
+                Selected::Operation(GRANTED) => return true,
+                Selected::Operation(_) => {
+                    // Woken to compete (RETRY).
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        if self.barge() {
+                            return true;
+                        }
+                        self.wake_next();
+                        return false;
+                    }
+                    front = true;
+                }
+                Selected::Aborted => {
+                    self.remove_node(&node);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Claims the first live waiter with RETRY (a wake-up that its receiver will not use).
+    fn wake_next(&self) {
+        let woken = {
+            let mut q = self.queue.lock();
+            let mut woken = None;
+            while let Some(n) = q.pop_front() {
+                if n.waiter.try_claim(RETRY) {
+                    woken = Some(n);
+                    break;
+                }
+            }
+            if q.is_empty() {
+                self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+            }
+            woken
+        };
+        if let Some(n) = woken {
+            n.waiter.wake();
+        }
+    }
+
+    /// Releases the lock.
+    #[inline]
+    fn unlock(&self) {
+        if self
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            self.unlock_slow();
+        }
+    }
+
+    #[cold]
+    fn unlock_slow(&self) {
+        let woken = {
+            let mut q = self.queue.lock();
+            let mut woken = None;
+            let mut released = false;
+            while let Some(n) = q.pop_front() {
+                if !n.is_waiting() {
+                    continue;
+                }
+                let more = q.iter().any(|m| m.is_waiting());
+                if !released && n.since.elapsed() >= STARVATION {
+                    // Hand off: LOCKED stays set, nobody can barge in.
+                    if !more {
+                        self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+                    }
+                    if n.waiter.try_claim(GRANTED) {
+                        woken = Some(n);
+                        break;
+                    }
+                    continue;
+                }
+                if !released {
+                    self.state.fetch_and(
+                        if more { !LOCKED } else { !(LOCKED | WAITERS) },
+                        Ordering::Release,
+                    );
+                    released = true;
+                }
+                if n.waiter.try_claim(RETRY) {
+                    woken = Some(n);
+                    break;
+                }
+            }
+            if !released && woken.is_none() {
+                // Nobody left to wake.
+                self.state.fetch_and(!(LOCKED | WAITERS), Ordering::Release);
+            } else if q.is_empty() {
+                self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+            }
+            woken
+        };
+        if let Some(n) = woken {
+            n.waiter.wake();
+        }
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Some(g) => d.field("data", &&*g),
+            None => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+/// Access to a [`Mutex`]'s value; unlocks when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    lock: &'a Mutex<T>,
+}
+
+// SAFETY: sharing the guard shares `&T`, which needs `T: Sync`.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while its owner holds the lock.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard exists only while its owner holds the lock, and `&mut self` makes
+        // this the only access through it.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// The future of [`Mutex::lock_async`].
+///
+/// # Cancel safety
+///
+/// Dropping it leaves the queue; a lock handed to it meanwhile is released to the next
+/// waiter, and a wake-up it received is passed on.
+#[must_use = "futures do nothing unless polled"]
+pub struct MutexLockFut<'a, T: ?Sized> {
+    lock: &'a Mutex<T>,
+    node: Option<Arc<Node>>,
+    since: Option<Instant>,
+    front: bool,
+}
+
+impl<'a, T: ?Sized> Future for MutexLockFut<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let lock = this.lock;
+        if let Some(node) = &this.node {
+            match node.poll_claim(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Selected::Operation(GRANTED)) => {
+                    this.node = None;
+                    return Poll::Ready(lock.guard());
+                }
+                Poll::Ready(_) => {
+                    this.node = None;
+                    this.front = true;
+                }
+            }
+        }
+        if lock.barge() {
+            return Poll::Ready(lock.guard());
+        }
+        let since = *this.since.get_or_insert_with(Instant::now);
+        let waker = cx.waker();
+        match lock.lock_or_enqueue(this.front, || Node::task(1, since, waker)) {
+            None => Poll::Ready(lock.guard()),
+            Some(node) => {
+                this.node = Some(node);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexLockFut<'_, T> {
+    fn drop(&mut self) {
+        if let Some(node) = self.node.take() {
+            match node.waiter.abort() {
+                Selected::Aborted => self.lock.remove_node(&node),
+                Selected::Operation(GRANTED) => self.lock.unlock(),
+                Selected::Operation(_) => self.lock.wake_next(),
+            }
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for MutexLockFut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MutexLockFut { .. }")
+    }
+}
