@@ -9,8 +9,8 @@
 //! Claim codes: [`GRANTED`] (what was asked for now belongs to the owner: the lock, the
 //! permits, "the count reached zero") and [`RETRY`] (woken: look at the state again).
 
-use csp_park::lock::Lock;
 use csp_park::sync::Arc;
+use csp_park::sync::Mutex;
 use csp_park::{Selected, Waiter};
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -66,19 +66,21 @@ impl Node {
     }
 }
 
-/// A primitive's FIFO of blocked parties.
-pub(crate) type Queue = Lock<VecDeque<Arc<Node>>>;
+/// A primitive's FIFO of blocked parties. The lock is csp-park's `Lock` normally and loom's
+/// mutex under loom (the shim's `Mutex`), so models check the primitives' protocols without
+/// also exploring every spin of the lock.
+pub(crate) type Queue = Mutex<VecDeque<Arc<Node>>>;
 
 /// A new, empty queue.
 #[cfg(not(loom))]
 pub(crate) const fn new_queue() -> Queue {
-    Lock::new(VecDeque::new())
+    Mutex::new(VecDeque::new())
 }
 
 /// A new, empty queue.
 #[cfg(loom)]
 pub(crate) fn new_queue() -> Queue {
-    Lock::new(VecDeque::new())
+    Mutex::new(VecDeque::new())
 }
 
 /// Removes `node` from `q` if it is still there.

@@ -113,14 +113,14 @@ enum Refused {
 /// use csp_sync::RateLimiter;
 /// use std::time::{Duration, Instant};
 ///
-/// let limiter = RateLimiter::new(100.0, 2); // 100 events a second, bursts of 2
+/// let limiter = RateLimiter::new(10.0, 2); // 10 events a second, bursts of 2
 /// assert!(limiter.allow());
 /// assert!(limiter.allow());
 /// assert!(!limiter.allow()); // the burst is spent
 ///
 /// let start = Instant::now();
-/// limiter.wait_n(1).unwrap(); // a token every 10 ms
-/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// limiter.wait_n(1).unwrap(); // a token every 100 ms
+/// assert!(start.elapsed() >= Duration::from_millis(50));
 /// ```
 pub struct RateLimiter {
     bucket: Lock<Bucket>,
@@ -404,7 +404,8 @@ impl RateLimiter {
     }
 
     /// Takes `n` tokens, completing when they are due; works under any executor (the wait
-    /// is a [`csp_park::timer::Sleep`]).
+    /// is a [`csp_park::timer::Sleep`]). The reservation is made when the future is first
+    /// polled.
     ///
     /// # Errors
     ///
@@ -589,7 +590,7 @@ impl Reservation<'_> {
     /// this one's rate), which can only make `cancel` return too little, never too much.
     ///
     /// ```
-    /// let limiter = csp_sync::RateLimiter::new(10.0, 3);
+    /// let limiter = csp_sync::RateLimiter::new(1.0, 3);
     /// let r = limiter.reserve_n(3).unwrap();
     /// assert!(limiter.tokens() < 1.0);
     /// r.cancel();

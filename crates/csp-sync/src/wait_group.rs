@@ -242,7 +242,7 @@ impl WaitGroup {
     }
 
     /// Blocks the thread until the counter is zero or `timeout` has passed; `true` if it
-    /// reached zero.
+    /// reached zero. A timeout too large to represent as an `Instant` means no timeout.
     ///
     /// ```
     /// use std::time::Duration;

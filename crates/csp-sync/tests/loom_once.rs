@@ -44,6 +44,32 @@ impl Wake for Noop {
     fn wake(self: std::sync::Arc<Self>) {}
 }
 
+/// A waker that counts its wake-ups.
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A minimal executor: polls `fut`, and after `Pending` polls again only once its waker has
+/// been called. So a lost wake-up fails the model instead of being papered over by a re-poll.
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut fut = Box::pin(fut);
+    loop {
+        let seen = count.0.load(Ordering::SeqCst);
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return v;
+        }
+        while count.0.load(Ordering::SeqCst) == seen {
+            thread::yield_now();
+        }
+    }
+}
+
 /// Two threads race `call_once`: one function runs, and both see its effect afterwards.
 #[test]
 fn once_racing_initializers() {
@@ -91,8 +117,22 @@ fn failing_initializer_hands_over() {
     model(|| {
         let cell = Arc::new(OnceCell::new());
         let c = cell.clone();
-        let t = thread::spawn(move || c.get_or_try_init(|| Err(())).map(|v| *v));
+        let t = thread::spawn(move || c.get_or_try_init(|| Err(())).copied());
         assert_eq!(*cell.get_or_init(|| 2), 2);
+        let failed = t.join().unwrap();
+        assert!(failed == Err(()) || failed == Ok(2));
+    });
+}
+
+/// A failing initializer on a thread vs an async caller (woken-only executor): if the task
+/// queued behind the failing run, it is woken to retry and runs its own initializer.
+#[test]
+fn failing_initializer_hands_over_to_a_task() {
+    model(|| {
+        let cell = Arc::new(OnceCell::new());
+        let c = cell.clone();
+        let t = thread::spawn(move || c.get_or_try_init(|| Err(())).copied());
+        assert_eq!(*block_on(cell.get_or_init_async(|| async { 2 })), 2);
         let failed = t.join().unwrap();
         assert!(failed == Err(()) || failed == Ok(2));
     });

@@ -173,6 +173,40 @@ fn zero_vs_new_add_and_wait() {
     });
 }
 
+/// As above, with a waiter already queued for the first zero, so the last `done` has waiters
+/// to claim while the group is being reused: that claim must not reach a wait that started
+/// after the new `add`. The new wait is an async one, polled by hand, so the model can look
+/// at it right after the worker finished (one preemption is enough to expose a group that
+/// claims its waiters after, rather than together with, the 1 → 0 transition).
+#[test]
+fn zero_with_waiters_vs_new_add_and_wait() {
+    model(|| {
+        let wg = WaitGroup::new();
+        wg.add(1);
+        let first_waiter = {
+            let wg = wg.clone();
+            thread::spawn(move || wg.wait())
+        };
+        let worker = {
+            let wg = wg.clone();
+            thread::spawn(move || wg.done())
+        };
+        // Before or after the worker's `done`: either way the count stays above zero until
+        // this thread's own `done` below.
+        wg.add(1);
+        let (_count, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = wg.wait_async();
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+        worker.join().unwrap();
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+        wg.done();
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_ready());
+        first_waiter.join().unwrap();
+        assert_eq!(wg.count(), 0);
+    });
+}
+
 /// A timed wait (which loom lets expire whenever it would sleep) vs the last `done`: either it
 /// saw zero (and the worker's write), or it withdrew cleanly and a second wait succeeds.
 #[test]
@@ -217,31 +251,56 @@ fn async_wait_vs_done() {
     });
 }
 
-/// An async wait dropped while the last `done` runs: the group stays consistent and a blocking
-/// waiter that queued alongside it is released.
+/// An async wait dropped while the last `done` runs on another thread: whichever wins (the
+/// abort or the claim), the group stays consistent and reusable.
 #[test]
-fn dropped_async_wait_vs_done_with_a_blocking_waiter() {
+fn dropped_async_wait_vs_done() {
     model(|| {
         let wg = WaitGroup::new();
         wg.add(1);
         let (_count, waker) = counting_waker();
         let mut fut = wg.wait_async();
-        let _ = Pin::new(&mut fut).poll(&mut Context::from_waker(&waker));
-        let waiter = {
-            let wg = wg.clone();
-            thread::spawn(move || wg.wait())
-        };
+        assert!(
+            Pin::new(&mut fut)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
         let worker = {
             let wg = wg.clone();
             thread::spawn(move || wg.done())
         };
         drop(fut);
-        waiter.join().unwrap();
+        wg.wait();
         worker.join().unwrap();
         assert_eq!(wg.count(), 0);
-        // Reusable: a fresh cycle works.
+        // A fresh cycle works.
         wg.add(1);
         wg.done();
         wg.wait();
+    });
+}
+
+/// An async wait is dropped (withdrawing its waiter) while a thread queues a blocking wait
+/// beside it: the withdrawal must not hide the blocking waiter from the last `done`.
+#[test]
+fn dropped_async_wait_vs_blocking_waiter() {
+    model(|| {
+        let wg = WaitGroup::new();
+        wg.add(1);
+        let (_count, waker) = counting_waker();
+        let mut fut = wg.wait_async();
+        assert!(
+            Pin::new(&mut fut)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        let waiter = {
+            let wg = wg.clone();
+            thread::spawn(move || wg.wait())
+        };
+        drop(fut);
+        wg.done();
+        waiter.join().unwrap();
+        assert_eq!(wg.count(), 0);
     });
 }

@@ -366,7 +366,7 @@ fn a_failed_initializer_hands_over_to_waiters() {
                 thread::sleep(ms(30));
                 Err("failed")
             })
-            .map(|v| *v)
+            .copied()
         })
     };
     let waiters: Vec<_> = (0..3)

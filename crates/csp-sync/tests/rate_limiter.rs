@@ -42,20 +42,27 @@ fn public_types_are_send_sync_and_futures_send() {
 
 #[test]
 fn admits_the_burst_at_once_then_about_the_rate() {
-    let l = RateLimiter::new(50.0, 5);
+    // Miri runs far slower: a slower rate keeps the bucket from refilling during the checks.
+    let (rate, nap) = if cfg!(miri) {
+        (5.0, ms(1000))
+    } else {
+        (50.0, ms(100))
+    };
+    let l = RateLimiter::new(rate, 5);
     for _ in 0..5 {
         assert!(l.allow());
     }
     assert!(!l.allow());
-    thread::sleep(ms(100)); // 50/s × 0.1 s = 5 tokens (the burst caps it there)
+    thread::sleep(nap); // 50/s × 0.1 s = 5 tokens (the burst caps it there)
     let n = count_allowed(&l);
-    assert!((3..=7).contains(&n), "{n} admitted after 100 ms");
+    assert!((3..=7).contains(&n), "{n} admitted after {nap:?}");
 }
 
 #[test]
 fn refills_at_about_the_rate_over_a_longer_wait() {
     let l = RateLimiter::new(100.0, 50);
-    assert_eq!(count_allowed(&l), 50);
+    // At least the burst (more if the bucket refills while it is drained, as under miri).
+    assert!(count_allowed(&l) >= 50);
     let start = Instant::now();
     thread::sleep(ms(200)); // about 20 tokens
     let n = count_allowed(&l);
@@ -256,7 +263,9 @@ fn set_limit_and_set_burst() {
     assert!(l.allow_n(2));
     assert!(catch(|| l.set_limit(-1.0)));
     assert!(catch(|| l.set_limit(f64::NAN)));
-    assert!(catch(|| drop(RateLimiter::new(-0.5, 1))));
+    assert!(catch(|| {
+        RateLimiter::new(-0.5, 1);
+    }));
     let dbg = format!("{l:?}");
     assert!(
         dbg.starts_with("RateLimiter { limit: 1000.0, burst: 2, tokens: "),
