@@ -287,6 +287,7 @@ impl Future for Sleep {
     }
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static RNG: Cell<u64> = Cell::new({
         use std::hash::{BuildHasher, Hasher};
@@ -294,6 +295,13 @@ thread_local! {
         h.write_usize(&h as *const _ as usize);
         h.finish() | 1
     });
+}
+
+// Loom replays every execution on one OS thread: the poll order (and so the lock order of
+// `try_each`) must be the same on every replay, so each model thread starts from a fixed seed.
+#[cfg(loom)]
+loom::thread_local! {
+    static RNG: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15);
 }
 
 /// A uniformly random number below `n` (xorshift64*, per thread).
