@@ -277,8 +277,9 @@ fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String
     let _ = writeln!(md, "|{}", "---|".repeat(SYNC_COLUMNS.len() + 4));
     print!("\n{md}");
     for (label, n, go_name, cells) in rows {
-        if let Some(f) = &opts.filter {
-            if !f.starts_with("sync") && !label.contains(f.as_str()) {
+        // `--filter sync` runs every sync row, `--filter "sync rwlock"` the matching ones.
+        if let Some(rest) = opts.filter.as_deref().and_then(|f| f.strip_prefix("sync")) {
+            if !label.contains(rest.trim()) {
                 continue;
             }
         }
