@@ -38,7 +38,8 @@ fn big_request_is_not_overtaken_by_small_ones() {
     let big = {
         let (s, order) = (s.clone(), order.clone());
         thread::spawn(move || {
-            let p = s.acquire(3).unwrap();
+            // All 4: the small request below cannot be served alongside it.
+            let p = s.acquire(4).unwrap();
             order.lock().push("big");
             thread::sleep(Duration::from_millis(5));
             drop(p);
