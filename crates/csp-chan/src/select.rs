@@ -72,6 +72,22 @@ trait Arm {
     fn pass_on(&mut self);
 }
 
+/// The `Arm` methods that only forward to the arm's channel (every arm has a `chan` field).
+macro_rules! arm_channel_methods {
+    () => {
+        fn addr(&self) -> usize {
+            self.chan.addr()
+        }
+        fn lock(&self) {
+            self.chan.raw_lock()
+        }
+        unsafe fn unlock(&self) {
+            // SAFETY: the caller holds the lock.
+            unsafe { self.chan.raw_unlock() }
+        }
+    };
+}
+
 struct RecvArm<'a, T> {
     chan: &'a Chan<T>,
     entry: Option<Arc<Entry<T>>>,
@@ -97,16 +113,7 @@ impl<T> Arm for RecvArm<'_, T> {
     fn kind(&self) -> ArmKind {
         ArmKind::Recv
     }
-    fn addr(&self) -> usize {
-        self.chan.addr()
-    }
-    fn lock(&self) {
-        self.chan.raw_lock()
-    }
-    unsafe fn unlock(&self) {
-        // SAFETY: the caller holds the lock.
-        unsafe { self.chan.raw_unlock() }
-    }
+    arm_channel_methods!();
     unsafe fn poll_locked(&mut self, will_wait: bool) -> bool {
         // SAFETY: locked (caller); the reference ends with this call.
         let st = unsafe { self.chan.state_locked() };
@@ -152,16 +159,7 @@ impl<T> Arm for SendArm<'_, T> {
     fn kind(&self) -> ArmKind {
         ArmKind::Send
     }
-    fn addr(&self) -> usize {
-        self.chan.addr()
-    }
-    fn lock(&self) {
-        self.chan.raw_lock()
-    }
-    unsafe fn unlock(&self) {
-        // SAFETY: the caller holds the lock.
-        unsafe { self.chan.raw_unlock() }
-    }
+    arm_channel_methods!();
     unsafe fn poll_locked(&mut self, will_wait: bool) -> bool {
         let Some(v) = self.value.take() else {
             return false;
@@ -215,16 +213,7 @@ impl<T> Arm for DeferredSendArm<'_, T> {
     fn kind(&self) -> ArmKind {
         ArmKind::DeferredSend
     }
-    fn addr(&self) -> usize {
-        self.chan.addr()
-    }
-    fn lock(&self) {
-        self.chan.raw_lock()
-    }
-    unsafe fn unlock(&self) {
-        // SAFETY: the caller holds the lock.
-        unsafe { self.chan.raw_unlock() }
-    }
+    arm_channel_methods!();
     unsafe fn poll_locked(&mut self, _will_wait: bool) -> bool {
         // SAFETY: locked (caller).
         self.chan

@@ -304,78 +304,55 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     }
 }
 
-/// The future of [`RwLock::read_async`].
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the queue.
-#[must_use = "futures do nothing unless polled"]
-pub struct RwLockReadFut<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    wait: AcquireWait,
-}
+/// The two futures differ only in the guard they complete with.
+macro_rules! rwlock_future {
+    ($(#[$doc:meta])* $name:ident, $guard:ident, $make:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Cancel safety
+        ///
+        /// Dropping it leaves the queue (and gives back access granted meanwhile).
+        #[must_use = "futures do nothing unless polled"]
+        pub struct $name<'a, T: ?Sized> {
+            lock: &'a RwLock<T>,
+            wait: AcquireWait,
+        }
 
-impl<'a, T: ?Sized> Future for RwLockReadFut<'a, T> {
-    type Output = RwLockReadGuard<'a, T>;
+        impl<'a, T: ?Sized> Future for $name<'a, T> {
+            type Output = $guard<'a, T>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        match this.wait.poll(&this.lock.sema, cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                this.wait = AcquireWait::new(0);
-                Poll::Ready(this.lock.read_guard())
+            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+                let this = self.get_mut();
+                this.wait
+                    .poll(&this.lock.sema, cx)
+                    .map(|()| this.lock.$make())
             }
         }
-    }
-}
 
-impl<T: ?Sized> Drop for RwLockReadFut<'_, T> {
-    fn drop(&mut self) {
-        self.wait.cancel(&self.lock.sema);
-    }
-}
-
-impl<T: ?Sized> fmt::Debug for RwLockReadFut<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RwLockReadFut { .. }")
-    }
-}
-
-/// The future of [`RwLock::write_async`].
-///
-/// # Cancel safety
-///
-/// Dropping it leaves the queue.
-#[must_use = "futures do nothing unless polled"]
-pub struct RwLockWriteFut<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    wait: AcquireWait,
-}
-
-impl<'a, T: ?Sized> Future for RwLockWriteFut<'a, T> {
-    type Output = RwLockWriteGuard<'a, T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        match this.wait.poll(&this.lock.sema, cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                this.wait = AcquireWait::new(0);
-                Poll::Ready(this.lock.write_guard())
+        impl<T: ?Sized> Drop for $name<'_, T> {
+            fn drop(&mut self) {
+                // Does nothing once the guard was handed out.
+                self.wait.cancel(&self.lock.sema);
             }
         }
-    }
+
+        impl<T: ?Sized> fmt::Debug for $name<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), " { .. }"))
+            }
+        }
+    };
 }
 
-impl<T: ?Sized> Drop for RwLockWriteFut<'_, T> {
-    fn drop(&mut self) {
-        self.wait.cancel(&self.lock.sema);
-    }
-}
-
-impl<T: ?Sized> fmt::Debug for RwLockWriteFut<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RwLockWriteFut { .. }")
-    }
-}
+rwlock_future!(
+    /// The future of [`RwLock::read_async`].
+    RwLockReadFut,
+    RwLockReadGuard,
+    read_guard
+);
+rwlock_future!(
+    /// The future of [`RwLock::write_async`].
+    RwLockWriteFut,
+    RwLockWriteGuard,
+    write_guard
+);

@@ -239,9 +239,8 @@ impl AcquireWait {
 
     /// `Ready` once the permits are ours.
     pub(crate) fn poll(&mut self, sema: &Sema, cx: &mut Context<'_>) -> Poll<()> {
-        if self.done {
-            return Poll::Ready(());
-        }
+        // A second `Ready` would hand out a second guard for the same permits.
+        assert!(!self.done, "future polled after completion");
         if let Some(node) = &self.node {
             match node.poll_claim(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -270,8 +269,9 @@ impl AcquireWait {
         }
     }
 
-    /// The future is dropped before completing: leave the queue; permits granted in the
-    /// meantime go back.
+    /// The future is dropped: if it was still waiting, leave the queue and give back permits
+    /// granted in the meantime. After `poll` returned `Ready` this does nothing (the permits
+    /// belong to the guard or permit that was handed out).
     pub(crate) fn cancel(&mut self, sema: &Sema) {
         if let Some(node) = self.node.take() {
             if sema.abandon(&node) {

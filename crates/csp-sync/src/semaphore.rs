@@ -251,14 +251,10 @@ impl<'a> Future for AcquireFut<'a> {
         if let Err(e) = this.sem.check(k) {
             return Poll::Ready(Err(e));
         }
-        match this.wait.poll(&this.sem.sema, cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                // The permits now belong to the permit, not to this future.
-                this.wait = AcquireWait::new(0);
-                Poll::Ready(Ok(this.sem.permit(k)))
-            }
-        }
+        // Once ready, the permits belong to the permit: `cancel` on drop does nothing then.
+        this.wait
+            .poll(&this.sem.sema, cx)
+            .map(|()| Ok(this.sem.permit(k)))
     }
 }
 
