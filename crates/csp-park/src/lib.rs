@@ -1,7 +1,7 @@
 //! csp-park: the one waiting mechanism of the csp family.
 //!
 //! Every blocking operation in csp (a channel send, a `select!`, a lock) ends up here. This
-//! crate owns exactly four things, one module each:
+//! crate owns the few things every primitive shares, one module each:
 //!
 //! - [`futex`]: put a thread to sleep on a 32-bit atomic until it changes or a deadline passes,
 //!   and wake it (Linux `futex(2)` directly; a portable parking table elsewhere).
@@ -15,6 +15,8 @@
 //!   timer.
 //! - [`lock`]: the small spin-then-futex mutex that guards each channel (`sync::Mutex` is this
 //!   lock normally and loom's mutex under loom).
+//! - [`spin`]: [`SpinWait`](spin::SpinWait), the bounded spin-then-yield a contended acquire
+//!   tries before it queues.
 //! - [`sync`]: the loom shim. Atomics, `UnsafeCell`, `Arc`, `Mutex` and `thread` are `std`
 //!   normally and `loom` under `--cfg loom`; every crate of the family imports them from here.
 //!
@@ -42,6 +44,7 @@
 
 pub mod futex;
 pub mod lock;
+pub mod spin;
 pub mod sync;
 #[cfg(not(loom))]
 pub mod timer;

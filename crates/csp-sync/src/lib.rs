@@ -47,6 +47,7 @@ mod once;
 mod queue;
 #[cfg(not(loom))]
 mod rate_limiter;
+mod raw_rwlock;
 mod rwlock;
 mod sema;
 mod semaphore;

@@ -1,7 +1,7 @@
-//! `RwLock<T>`: a reader-writer lock that prefers writers (Go's `RWMutex`), on the FIFO
-//! semaphore engine: a reader takes one of `READERS` permits, a writer takes all of them.
+//! `RwLock<T>`: a reader-writer lock that prefers writers (Go's `RWMutex`): the guards and
+//! futures around [`RawRwLock`](crate::raw_rwlock::RawRwLock), which owns the protocol.
 
-use crate::sema::{AcquireWait, Sema};
+use crate::raw_rwlock::{RawRwLock, RwWait};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
@@ -9,9 +9,6 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-/// How many readers can hold the lock at once (a writer takes all of these permits).
-const READERS: usize = 1 << 30;
 
 /// A reader-writer lock: many readers or one writer.
 ///
@@ -38,7 +35,7 @@ const READERS: usize = 1 << 30;
 /// assert_eq!(*lock.read(), 6);
 /// ```
 pub struct RwLock<T: ?Sized> {
-    sema: Sema,
+    raw: RawRwLock,
     data: UnsafeCell<T>,
 }
 
@@ -58,7 +55,7 @@ impl<T> RwLock<T> {
     #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
         RwLock {
-            sema: Sema::new(READERS),
+            raw: RawRwLock::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -67,7 +64,7 @@ impl<T> RwLock<T> {
     #[cfg(loom)]
     pub fn new(value: T) -> Self {
         RwLock {
-            sema: Sema::new(READERS),
+            raw: RawRwLock::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -98,7 +95,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.read().len(), 1);
     /// ```
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.sema.acquire_until(1, None);
+        self.raw.read_until(None);
         self.read_guard()
     }
 
@@ -110,7 +107,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.read(), vec![1, 2]);
     /// ```
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.sema.acquire_until(READERS, None);
+        self.raw.write_until(None);
         self.write_guard()
     }
 
@@ -124,7 +121,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_read().is_some());
     /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-        self.sema.try_acquire(1).then(|| self.read_guard())
+        self.raw.try_read().then(|| self.read_guard())
     }
 
     /// Exclusive access if available now.
@@ -137,7 +134,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.try_write().is_some());
     /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-        self.sema.try_acquire(READERS).then(|| self.write_guard())
+        self.raw.try_write().then(|| self.write_guard())
     }
 
     /// Shared access, waiting at most `timeout`.
@@ -150,8 +147,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.read_timeout(Duration::from_millis(5)).is_none());
     /// ```
     pub fn read_timeout(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
-        self.sema
-            .acquire_until(1, Instant::now().checked_add(timeout))
+        self.raw
+            .read_until(Instant::now().checked_add(timeout))
             .then(|| self.read_guard())
     }
 
@@ -165,8 +162,8 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(lock.write_timeout(Duration::from_millis(5)).is_none());
     /// ```
     pub fn write_timeout(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        self.sema
-            .acquire_until(READERS, Instant::now().checked_add(timeout))
+        self.raw
+            .write_until(Instant::now().checked_add(timeout))
             .then(|| self.write_guard())
     }
 
@@ -185,7 +182,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read_async(&self) -> RwLockReadFut<'_, T> {
         RwLockReadFut {
             lock: self,
-            wait: AcquireWait::new(1),
+            wait: RwWait::read(),
         }
     }
 
@@ -205,7 +202,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write_async(&self) -> RwLockWriteFut<'_, T> {
         RwLockWriteFut {
             lock: self,
-            wait: AcquireWait::new(READERS),
+            wait: RwWait::write(),
         }
     }
 
@@ -257,7 +254,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sema.release(1);
+        self.lock.raw.read_unlock();
     }
 }
 
@@ -294,7 +291,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sema.release(READERS);
+        self.lock.raw.write_unlock();
     }
 }
 
@@ -315,7 +312,7 @@ macro_rules! rwlock_future {
         #[must_use = "futures do nothing unless polled"]
         pub struct $name<'a, T: ?Sized> {
             lock: &'a RwLock<T>,
-            wait: AcquireWait,
+            wait: RwWait,
         }
 
         impl<'a, T: ?Sized> Future for $name<'a, T> {
@@ -324,7 +321,7 @@ macro_rules! rwlock_future {
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 let this = self.get_mut();
                 this.wait
-                    .poll(&this.lock.sema, cx)
+                    .poll(&this.lock.raw, cx)
                     .map(|()| this.lock.$make())
             }
         }
@@ -332,7 +329,7 @@ macro_rules! rwlock_future {
         impl<T: ?Sized> Drop for $name<'_, T> {
             fn drop(&mut self) {
                 // Does nothing once the guard was handed out.
-                self.wait.cancel(&self.lock.sema);
+                self.wait.cancel(&self.lock.raw);
             }
         }
 

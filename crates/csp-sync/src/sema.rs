@@ -1,5 +1,4 @@
-//! `Sema`: the FIFO counting-semaphore engine under [`Semaphore`](crate::Semaphore) and
-//! [`RwLock`](crate::RwLock) (a reader takes one permit, a writer takes them all).
+//! `Sema`: the FIFO counting-semaphore engine under [`Semaphore`](crate::Semaphore).
 //!
 //! # State word
 //!
@@ -8,7 +7,7 @@
 //! # Invariants
 //!
 //! - The fast paths never overtake the queue: `try_acquire` fails while WAITERS is set, so
-//!   once a request waits, later ones wait behind it (FIFO; for `RwLock`, writer preference).
+//!   once a request waits, later ones wait behind it (FIFO).
 //! - WAITERS is set (by CAS, together with the permit check that failed) only while holding
 //!   the queue lock, and cleared only while holding it with the queue empty. A release that
 //!   sees WAITERS takes the queue lock and hands permits to the head of the queue while they
