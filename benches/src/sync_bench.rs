@@ -5,7 +5,7 @@
 //! threads, so every implementation runs on the same threads and only the lock differs.
 
 use std::hint::black_box;
-use std::sync::Arc;
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 /// A mutex as the workloads use it.
@@ -112,42 +112,47 @@ rwlock_impl!(AsyncLockRwLock, async_lock::RwLock<u64>, async_lock::RwLock::new(0
     |l| read: *futures::executor::block_on(l.read()),
     write: *futures::executor::block_on(l.write()) += 1);
 
-/// `threads` threads each lock-increment-unlock `n / threads` times.
-pub fn mutex_contended<M: BenchMutex>(threads: usize, n: usize) -> Duration {
-    let m = Arc::new(M::new());
-    let start = Instant::now();
+/// Runs `body(t)` on `threads` threads released together by a barrier, and returns the time
+/// from their release until the last one is done (thread start-up is not measured, and no
+/// thread gets a head start that would leave it uncontended).
+fn run_together(threads: usize, body: impl Fn(usize) + Sync) -> Duration {
+    let go = Barrier::new(threads + 1);
     std::thread::scope(|s| {
-        for _ in 0..threads {
-            let m = m.clone();
+        for t in 0..threads {
+            let (go, body) = (&go, &body);
             s.spawn(move || {
-                for _ in 0..n / threads {
-                    m.incr();
-                }
+                go.wait();
+                body(t);
             });
         }
-    });
-    start.elapsed()
+        go.wait();
+        Instant::now()
+    })
+    .elapsed()
+}
+
+/// `threads` threads each lock-increment-unlock `n / threads` times.
+pub fn mutex_contended<M: BenchMutex>(threads: usize, n: usize) -> Duration {
+    let m = M::new();
+    run_together(threads, |_| {
+        for _ in 0..n / threads {
+            m.incr();
+        }
+    })
 }
 
 /// 4 threads, each doing `n / 4` operations, 95% reads and 5% writes.
 pub fn rwlock_read_heavy<L: BenchRwLock>(n: usize) -> Duration {
-    let l = Arc::new(L::new());
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..4 {
-            let l = l.clone();
-            s.spawn(move || {
-                for i in 0..n / 4 {
-                    if (i + t) % 20 == 0 {
-                        l.write();
-                    } else {
-                        black_box(l.read());
-                    }
-                }
-            });
+    let l = L::new();
+    run_together(4, |t| {
+        for i in 0..n / 4 {
+            if (i + t) % 20 == 0 {
+                l.write();
+            } else {
+                black_box(l.read());
+            }
         }
-    });
-    start.elapsed()
+    })
 }
 
 /// One thread: `add(1)`, `done()`, `wait()`, `n` times.

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! For each row (mode × workload × kind) it runs every implementation that supports the row,
-//! interleaved (A B C ... A B C ...) for `reps` repetitions, and reports the median ns per
+//! interleaved (A B C, then B C A, then C A B ...: no implementation always runs first) for
+//! `reps` repetitions, and reports the median ns per
 //! message, the best peer, and the ratio csp / best peer (< 1.00: csp is faster). Go (built
 //! from `benches/go` with the system `go`, when installed) is one more column: its goroutines
 //! are the same whether the Rust side uses threads or tasks, so each Go cell is measured once
@@ -284,8 +285,10 @@ fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String
             }
         }
         let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
-        for _ in 0..opts.reps {
-            for (name, f) in &cells {
+        for rep in 0..opts.reps {
+            // Each repetition starts at the next implementation, so none always runs first.
+            for i in 0..cells.len() {
+                let (name, f) = &cells[(i + rep) % cells.len()];
                 samples
                     .entry(name)
                     .or_default()
@@ -448,8 +451,10 @@ fn main() {
         }
         let measure_go = go_bin.is_some() && !go_cache.contains_key(&(workload, k.name()));
         let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
-        for _ in 0..opts.reps {
-            for (name, f) in &cells {
+        for rep in 0..opts.reps {
+            // Each repetition starts at the next implementation, so none always runs first.
+            for i in 0..cells.len() {
+                let (name, f) = &cells[(i + rep) % cells.len()];
                 let d = f();
                 samples
                     .entry(name)

@@ -54,6 +54,9 @@ mod semaphore;
 mod wait_group;
 
 pub use mutex::{Mutex, MutexGuard, MutexLockFut};
+#[cfg(loom)]
+#[doc(hidden)]
+pub use mutex::LOOM_ALL_STARVING;
 pub use once::{Once, OnceCell};
 #[cfg(not(loom))]
 pub use rate_limiter::{RateLimitError, RateLimiter, Reservation};

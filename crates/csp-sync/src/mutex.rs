@@ -7,27 +7,34 @@
 //! |---|---|
 //! | `LOCKED` (1) | someone holds the lock |
 //! | `WAITERS` (2) | the queue may be non-empty: unlock must take the slow path |
+//! | `STARVING` (4) | hand-off mode: the lock goes to the head of the queue, nobody barges |
 //!
 //! # Invariants
 //!
-//! - Only the holder clears `LOCKED`. `WAITERS` is set (by CAS, together with the check that
-//!   the lock is held) only under the queue lock, and cleared only under it with the queue
-//!   empty; so an unlock either sees `WAITERS` and serves the queue, or the waiter's CAS sees
-//!   the lock free and takes it.
-//! - Unlock with waiters pops the first live node. If it has waited at least
-//!   [`STARVATION`], the lock is handed to it: `LOCKED` stays set and the node is claimed
-//!   `GRANTED`, so nobody can barge in between. Otherwise the lock is released and the node is
-//!   claimed `RETRY`: it competes with newly arriving lockers (which is what makes an
-//!   uncontended hand-over cheap), and if it loses it goes back to the *front* of the queue
-//!   keeping its original start time, so it becomes starving soon and gets the next hand-off.
+//! - Lock is one CAS (`0 -> LOCKED`); unlock is one `fetch_sub(LOCKED)`, which releases the
+//!   lock at once, and takes the slow path only if it saw `WAITERS` (Go's `Unlock`).
+//! - `WAITERS` and `STARVING` are set and cleared only under the queue lock. `WAITERS` is set
+//!   by a CAS that also checks the lock is held (or reserved by `STARVING`), so an unlock
+//!   either sees `WAITERS` and serves the queue, or the waiter's CAS sees the lock free and
+//!   takes it. `STARVING` implies `WAITERS`.
+//! - Normal mode: the slow unlock claims the first live node `RETRY`: it competes with newly
+//!   arriving lockers (which keeps the lock on a core that is running), and if it loses it
+//!   goes back to the *front* of the queue keeping its original start time.
+//! - Starvation: when the head has waited at least [`STARVATION`], the slow unlock takes the
+//!   lock back (`LOCKED | STARVING`) and hands it to the head (claimed `GRANTED`): bargers see
+//!   `STARVING` and queue instead. If a barger got in between the `fetch_sub` and the queue
+//!   lock, the unlocker only sets `STARVING`, and the barger's own unlock hands off. The mode
+//!   ends when the queue empties or its new head has waited less than [`STARVATION`].
 //! - A waiter that gives up after being claimed `RETRY` passes the wake-up on; one claimed
 //!   `GRANTED` owns the lock and unlocks it.
 
 use crate::queue::{GRANTED, Node, Queue, RETRY, new_queue, remove};
 use csp_park::Selected;
+use csp_park::spin::SpinWait;
 use csp_park::sync::Arc;
 use csp_park::sync::atomic::{AtomicU32, Ordering};
 use std::cell::UnsafeCell;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -37,12 +44,26 @@ use std::time::{Duration, Instant};
 
 const LOCKED: u32 = 1;
 const WAITERS: u32 = 2;
+const STARVING: u32 = 4;
 
 /// A waiter that has waited this long is handed the lock directly (Go's starvation mode).
 pub(crate) const STARVATION: Duration = Duration::from_millis(1);
 
-/// Spin rounds a blocking `lock` tries before queueing (round k: 2^k pause instructions).
-const SPIN_ROUNDS: u32 = if cfg!(loom) { 0 } else { 6 };
+/// Under loom time does not pass, so models of the hand-off set this to make every waiter
+/// count as starving (a test binary of its own, since it is global).
+#[cfg(loom)]
+#[doc(hidden)]
+pub static LOOM_ALL_STARVING: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `n` has waited long enough to be handed the lock.
+fn starving(n: &Node) -> bool {
+    #[cfg(loom)]
+    if LOOM_ALL_STARVING.load(std::sync::atomic::Ordering::Relaxed) {
+        return true;
+    }
+    n.since.elapsed() >= STARVATION
+}
 
 /// A mutual-exclusion lock around a value.
 ///
@@ -211,11 +232,12 @@ impl<T: ?Sized> Mutex<T> {
             .is_ok()
     }
 
-    /// Takes the lock if it is not held, whether or not others wait (Go's normal mode).
+    /// Takes the lock if it is not held, whether or not others wait (Go's normal mode), unless
+    /// it is reserved for a starving waiter.
     fn barge(&self) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            if s & LOCKED != 0 {
+            if s & (LOCKED | STARVING) != 0 {
                 return false;
             }
             match self.state.compare_exchange_weak(
@@ -235,16 +257,13 @@ impl<T: ?Sized> Mutex<T> {
         let mut q = self.queue.lock();
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            let want = if s & LOCKED == 0 {
-                s | LOCKED
-            } else {
-                s | WAITERS
-            };
+            let free = s & (LOCKED | STARVING) == 0;
+            let want = if free { s | LOCKED } else { s | WAITERS };
             match self
                 .state
                 .compare_exchange_weak(s, want, Ordering::Acquire, Ordering::Relaxed)
             {
-                Ok(_) if s & LOCKED == 0 => return None,
+                Ok(_) if free => return None,
                 Ok(_) => break,
                 Err(now) => s = now,
             }
@@ -258,12 +277,13 @@ impl<T: ?Sized> Mutex<T> {
         Some(node)
     }
 
-    /// Removes an abandoned node; clears WAITERS if the queue is empty.
+    /// Removes an abandoned node; leaves waiting mode if the queue is empty.
     fn remove_node(&self, node: &Arc<Node>) {
         let mut q = self.queue.lock();
         remove(&mut q, node);
         if q.is_empty() {
-            self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+            self.state
+                .fetch_and(!(WAITERS | STARVING), Ordering::Relaxed);
         }
     }
 
@@ -272,12 +292,19 @@ impl<T: ?Sized> Mutex<T> {
         let since = Instant::now();
         let mut front = false;
         loop {
-            for k in 0..SPIN_ROUNDS {
-                if self.barge() {
-                    return true;
+            // Spin (then yield) while nobody is queued: the holder is likely to be done soon.
+            // Once someone sleeps, queue behind it rather than burn the core it may need.
+            let mut spin = SpinWait::new();
+            loop {
+                let s = self.state.load(Ordering::Relaxed);
+                if s & (LOCKED | STARVING) == 0 {
+                    if self.barge() {
+                        return true;
+                    }
+                    continue;
                 }
-                for _ in 0..1u32 << k {
-                    csp_park::sync::hint::spin_loop();
+                if s & WAITERS != 0 || !spin.spin() {
+                    break;
                 }
             }
             let Some(node) = self.lock_or_enqueue(front, || Node::thread(1, since)) else {
@@ -316,7 +343,8 @@ impl<T: ?Sized> Mutex<T> {
                 }
             }
             if q.is_empty() {
-                self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+                self.state
+                    .fetch_and(!(WAITERS | STARVING), Ordering::Relaxed);
             }
             woken
         };
@@ -325,63 +353,91 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Releases the lock.
+    /// Releases the lock: one RMW when nobody waits.
     #[inline]
     fn unlock(&self) {
-        if self
-            .state
-            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
+        if self.state.fetch_sub(LOCKED, Ordering::Release) != LOCKED {
             self.unlock_slow();
         }
     }
 
+    /// The lock was released with waiters queued: wake one to compete for it, or (starvation)
+    /// take the lock back and hand it to the head of the queue.
     #[cold]
     fn unlock_slow(&self) {
         let woken = {
             let mut q = self.queue.lock();
-            let mut woken = None;
-            let mut released = false;
-            while let Some(n) = q.pop_front() {
-                if !n.is_waiting() {
-                    continue;
-                }
-                let more = q.iter().any(|m| m.is_waiting());
-                if !released && n.since.elapsed() >= STARVATION {
-                    // Hand off: LOCKED stays set, nobody can barge in.
-                    if !more {
-                        self.state.fetch_and(!WAITERS, Ordering::Relaxed);
-                    }
-                    if n.waiter.try_claim(GRANTED) {
-                        woken = Some(n);
-                        break;
-                    }
-                    continue;
-                }
-                if !released {
-                    self.state.fetch_and(
-                        if more { !LOCKED } else { !(LOCKED | WAITERS) },
-                        Ordering::Release,
-                    );
-                    released = true;
-                }
-                if n.waiter.try_claim(RETRY) {
-                    woken = Some(n);
-                    break;
-                }
-            }
-            if !released && woken.is_none() {
-                // Nobody left to wake.
-                self.state.fetch_and(!(LOCKED | WAITERS), Ordering::Release);
-            } else if q.is_empty() {
-                self.state.fetch_and(!WAITERS, Ordering::Relaxed);
-            }
-            woken
+            self.serve_locked(&mut q)
         };
         if let Some(n) = woken {
             n.waiter.wake();
         }
+    }
+
+    /// The queue half of [`unlock_slow`](Self::unlock_slow) (queue lock held). Returns the
+    /// node to wake.
+    fn serve_locked(&self, q: &mut VecDeque<Arc<Node>>) -> Option<Arc<Node>> {
+        while q.front().is_some_and(|n| !n.is_waiting()) {
+            q.pop_front(); // gave up; it removes itself too, whoever is first
+        }
+        let Some(head) = q.front() else {
+            self.state
+                .fetch_and(!(WAITERS | STARVING), Ordering::Relaxed);
+            return None;
+        };
+        let mut s = self.state.load(Ordering::Relaxed);
+        if s & STARVING == 0 && !starving(head) {
+            // Normal mode: the lock is free; wake the head to compete for it.
+            while let Some(n) = q.pop_front() {
+                if n.waiter.try_claim(RETRY) {
+                    if q.is_empty() {
+                        self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+                    }
+                    return Some(n);
+                }
+            }
+            self.state.fetch_and(!WAITERS, Ordering::Relaxed);
+            return None;
+        }
+        // Starvation: take the lock back to hand it over, keeping bargers out.
+        loop {
+            if s & LOCKED != 0 {
+                // A barger got in first. Keep the rest out: its unlock hands off.
+                self.state.fetch_or(STARVING, Ordering::Relaxed);
+                return None;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | LOCKED | STARVING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        // We hold the lock: hand it to the first live node (LOCKED stays set).
+        while let Some(n) = q.pop_front() {
+            if n.waiter.try_claim(GRANTED) {
+                // Leave hand-off mode when nobody is left, or the new head has not starved.
+                match q.iter().find(|m| m.is_waiting()) {
+                    None => {
+                        q.clear();
+                        self.state
+                            .fetch_and(!(WAITERS | STARVING), Ordering::Relaxed);
+                    }
+                    Some(m) if !starving(m) => {
+                        self.state.fetch_and(!STARVING, Ordering::Relaxed);
+                    }
+                    Some(_) => {}
+                }
+                return Some(n);
+            }
+        }
+        // Everyone gave up meanwhile: release the lock we took back.
+        self.state
+            .fetch_and(!(LOCKED | WAITERS | STARVING), Ordering::Release);
+        None
     }
 }
 
