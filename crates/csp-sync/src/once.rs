@@ -331,6 +331,7 @@ impl<T> OnceCell<T> {
     /// assert_eq!(*cell.get_or_init(|| 1), 1);
     /// assert_eq!(*cell.get_or_init(|| unreachable!()), 1);
     /// ```
+    #[inline]
     pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
         match self.get_or_try_init(|| Ok::<T, Infallible>(f())) {
             Ok(value) => value,
@@ -354,6 +355,7 @@ impl<T> OnceCell<T> {
     /// assert_eq!(cell.get(), None); // still empty
     /// assert_eq!(cell.get_or_try_init(|| "7".parse::<u32>()), Ok(&7));
     /// ```
+    #[inline]
     pub fn get_or_try_init<E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<&T, E> {
         if let Some(value) = self.get() {
             return Ok(value);
@@ -618,6 +620,7 @@ impl Once {
     /// once.call_once(|| runs += 1);
     /// assert_eq!(runs, 1);
     /// ```
+    #[inline]
     pub fn call_once(&self, f: impl FnOnce()) {
         self.cell.get_or_init(f);
     }
