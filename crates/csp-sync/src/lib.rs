@@ -53,10 +53,10 @@ mod sema;
 mod semaphore;
 mod wait_group;
 
-pub use mutex::{Mutex, MutexGuard, MutexLockFut};
 #[cfg(loom)]
 #[doc(hidden)]
 pub use mutex::LOOM_ALL_STARVING;
+pub use mutex::{Mutex, MutexGuard, MutexLockFut};
 pub use once::{Once, OnceCell};
 #[cfg(not(loom))]
 pub use rate_limiter::{RateLimitError, RateLimiter, Reservation};

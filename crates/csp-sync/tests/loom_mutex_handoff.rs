@@ -1,0 +1,390 @@
+//! Loom model checks of `Mutex`'s hand-off (starvation) mode: the slow unlock takes the lock
+//! back (`LOCKED | STARVING`) and hands it to the head of the queue, claimed `GRANTED`, while
+//! bargers are kept out.
+//!
+//! Time does not pass under loom, so every model sets the hidden global
+//! `csp_sync::LOOM_ALL_STARVING` first (in [`model`]): every queued waiter then counts as
+//! starving and every slow unlock takes the hand-off path. The flag is process-wide, hence
+//! this test binary of its own (the normal mode is modelled in `loom_mutex.rs`).
+//!
+//! The models:
+//!
+//! - hand-off among two blocked threads and the main thread, which locks again meanwhile;
+//! - a barger (`try_lock`, then `lock`) racing the hand-off to a blocked thread;
+//! - no barging past a hand-off: once the unlock that served a queued async waiter has
+//!   returned, nobody else gets the lock before that waiter has had it;
+//! - an async waiter cancelled concurrently with the unlock that hands it the lock (cancel vs
+//!   `GRANTED`), and one cancelled after the hand-off, with a blocked thread behind it;
+//! - a timed lock racing the hand-off, with and without another locker behind it.
+//!
+//! What every model checks:
+//!
+//! - **Exclusion**: the data is a loom `UnsafeCell`, so an access that the lock does not order
+//!   after the previous holder's is a loom causality failure; each holder also returns the
+//!   count it saw, and these must be distinct.
+//! - **No lost wake-up**: blocked threads sleep in loom's `park` and async waiters run on
+//!   [`Task`], which re-polls only after its waker was called: a missing wake is a deadlock
+//!   (or a [`Task::run`] that never returns), which loom reports.
+//! - **No leaked state**: at the end `is_locked()` is false and `try_lock` succeeds, which
+//!   needs both `LOCKED` and `STARVING` clear. Locks shared with futures are leaked
+//!   (`Box::leak`, so futures and guards can move into model threads), which keeps the queue
+//!   alive: a node left in it is a loom `Arc` leak.
+//!
+//! Under loom a timed wait expires as soon as it would sleep (csp-park's futex model), so
+//! `lock_timeout` races its grant; dropping a future that was polled once models async
+//! cancellation.
+//!
+//! Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom-mx cargo test --release -p csp-sync --test loom_mutex_handoff`.
+#![cfg(loom)]
+
+use csp_sync::{LOOM_ALL_STARVING, Mutex, MutexGuard};
+use loom::cell::UnsafeCell;
+use loom::sync::Arc;
+use loom::sync::atomic::AtomicBool;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+/// Long enough never to pass in real time; under loom a timed wait expires as soon as it
+/// would sleep, whatever the deadline.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `f` under loom with every waiter starving (hand-off mode).
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    // Process-wide, and every test of this binary wants it: set before each model.
+    LOOM_ALL_STARVING.store(true, Ordering::SeqCst);
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(2);
+    }
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    b.check(move || {
+        assert!(LOOM_ALL_STARVING.load(Ordering::SeqCst));
+        r.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    eprintln!(
+        "{}: {} interleavings (preemption bound {:?})",
+        std::thread::current().name().unwrap_or("?"),
+        runs.load(Ordering::Relaxed),
+        b.preemption_bound
+    );
+}
+
+/// A counter in a loom cell: loom fails the model on an access that no lock hand-over orders
+/// after the previous one.
+struct Counter(UnsafeCell<usize>);
+
+// SAFETY: the models reach the cell only through a `MutexGuard` (`bump`); loom checks that
+// the lock orders those accesses.
+unsafe impl Sync for Counter {}
+
+type Lock = Mutex<Counter>;
+
+fn new_lock() -> Lock {
+    Mutex::new(Counter(UnsafeCell::new(0)))
+}
+
+/// A lock that lives for the rest of the process, so guards and futures borrowing it can move
+/// into model threads. Its queue is never dropped: a node left in it is an `Arc` leak to loom.
+fn leaked() -> &'static Lock {
+    Box::leak(Box::new(new_lock()))
+}
+
+/// Increments the counter under the guard; returns the value it saw.
+fn bump(g: &mut MutexGuard<'_, Counter>) -> usize {
+    g.0.with_mut(|p| {
+        // SAFETY: called with the guard held; loom reports any access it does not order.
+        unsafe {
+            let v = *p;
+            *p = v + 1;
+            v
+        }
+    })
+}
+
+/// Checks that the lock is entirely free and returns the count.
+fn assert_free(m: &Lock) -> usize {
+    assert!(!m.is_locked(), "the lock was left held");
+    let mut g = m
+        .try_lock()
+        .expect("the lock was left held or reserved (STARVING leaked)");
+    let v = bump(&mut g);
+    drop(g);
+    assert!(!m.is_locked());
+    v
+}
+
+/// Checks that every holder saw a different count: `0..n` in some order.
+fn assert_distinct(mut seen: Vec<usize>) {
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (0..seen.len()).collect::<Vec<_>>(),
+        "two holders at once"
+    );
+}
+
+/// A waker that counts its wake-ups.
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A future with its own counting waker, polled by hand. After a `Pending` it is polled again
+/// only once its waker was called, so a lost wake-up fails the model instead of being papered
+/// over by a re-poll. Dropping it drops (cancels) the future.
+struct Task<F: Future> {
+    fut: Pin<Box<F>>,
+    count: std::sync::Arc<Count>,
+    waker: Waker,
+    /// The wake count before the last `Pending` poll (`None`: not polled yet).
+    seen: Option<usize>,
+}
+
+impl<F: Future> Task<F> {
+    fn new(fut: F) -> Self {
+        let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+        Task {
+            fut: Box::pin(fut),
+            waker: Waker::from(count.clone()),
+            count,
+            seen: None,
+        }
+    }
+
+    fn woken(&self) -> usize {
+        self.count.0.load(Ordering::SeqCst)
+    }
+
+    /// Polls once.
+    fn poll(&mut self) -> Poll<F::Output> {
+        let before = self.woken();
+        let r = self
+            .fut
+            .as_mut()
+            .poll(&mut Context::from_waker(&self.waker));
+        if r.is_pending() {
+            self.seen = Some(before);
+        }
+        r
+    }
+
+    /// Polls once and checks that the future is waiting (queued).
+    fn pending(&mut self) {
+        assert!(self.poll().is_pending(), "expected the future to wait");
+    }
+
+    /// Drives the future to completion, polling only after wake-ups. A wake that never comes
+    /// makes this yield until loom gives up on the execution (a failure).
+    fn run(mut self) -> F::Output {
+        loop {
+            if let Some(seen) = self.seen {
+                while self.woken() == seen {
+                    loom::thread::yield_now();
+                }
+            }
+            if let Poll::Ready(v) = self.poll() {
+                return v;
+            }
+        }
+    }
+}
+
+/// (a) The main thread holds while two threads block; its unlock hands off to the head of the
+/// queue while it locks again itself (queueing behind, or barging before the hand-off), and
+/// every later unlock hands off again. All four critical sections exclude each other, all
+/// finish, and the lock ends free.
+#[test]
+fn handoff_among_blocked_threads_and_main() {
+    model(|| {
+        let m = Arc::new(new_lock());
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let ts: Vec<_> = (0..2)
+            .map(|_| {
+                let m = m.clone();
+                loom::thread::spawn(move || bump(&mut m.lock()))
+            })
+            .collect();
+        drop(g);
+        seen.push(bump(&mut m.lock()));
+        seen.extend(ts.into_iter().map(|t| t.join().unwrap()));
+        assert_distinct(seen);
+        assert_eq!(assert_free(&m), 4);
+    });
+}
+
+/// (b) A barger racing the hand-off: the main thread holds, one thread blocks in `lock`, and
+/// another tries `try_lock` twice (yielding between) and then `lock`s, around the moment the
+/// main thread unlocks. Exclusion holds, the blocked thread gets the lock, nothing deadlocks.
+#[test]
+fn barger_races_handoff_to_blocked_thread() {
+    model(|| {
+        let m = Arc::new(new_lock());
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let m2 = m.clone();
+        let waiter = loom::thread::spawn(move || bump(&mut m2.lock()));
+        let m3 = m.clone();
+        let barger = loom::thread::spawn(move || {
+            let mut g = match m3.try_lock() {
+                Some(g) => g,
+                None => {
+                    loom::thread::yield_now();
+                    m3.try_lock().unwrap_or_else(|| m3.lock())
+                }
+            };
+            bump(&mut g)
+        });
+        drop(g);
+        seen.push(waiter.join().unwrap());
+        seen.push(barger.join().unwrap());
+        assert_distinct(seen);
+        assert_eq!(assert_free(&m), 3);
+    });
+}
+
+/// (b') The hand-off keeps bargers out: an async waiter is queued (its poll returned
+/// `Pending`) while the main thread holds; once the main thread's unlock has returned, the
+/// lock belongs to that waiter, so a barger (`try_lock`, then `lock`) that starts after it
+/// gets the lock only after the waiter has had it, and a `try_lock` right after the unlock
+/// fails. (In normal mode the unlock would only wake the waiter, and the barger could take the
+/// free lock first.)
+#[test]
+fn no_barging_past_handoff() {
+    model(|| {
+        let m = leaked();
+        let released = Arc::new(AtomicBool::new(false));
+        let waiter_done = Arc::new(AtomicBool::new(false));
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let mut task = Task::new(m.lock_async());
+        task.pending();
+        let (r2, d2) = (released.clone(), waiter_done.clone());
+        let barger = loom::thread::spawn(move || {
+            let after = r2.load(Ordering::SeqCst);
+            let (mut g, after) = match m.try_lock() {
+                Some(g) => (g, after),
+                None => {
+                    let after = r2.load(Ordering::SeqCst);
+                    (m.lock(), after)
+                }
+            };
+            if after {
+                assert!(
+                    d2.load(Ordering::SeqCst),
+                    "a barger got the lock ahead of the waiter it was handed to"
+                );
+            }
+            bump(&mut g)
+        });
+        drop(g);
+        released.store(true, Ordering::SeqCst);
+        // The lock is the waiter's now (or a barger's that got in before the unlock was done,
+        // and whose own unlock hands it on): nobody else gets in, even between that barger's
+        // release and its hand-off (`STARVING` keeps them out).
+        assert!(m.try_lock().is_none(), "barged past a hand-off");
+        let mut g = task.run();
+        // Set while holding, so whoever locks after this guard's release sees it.
+        waiter_done.store(true, Ordering::SeqCst);
+        seen.push(bump(&mut g));
+        drop(g);
+        seen.push(barger.join().unwrap());
+        assert_distinct(seen);
+        assert_eq!(assert_free(m), 3);
+    });
+}
+
+/// (c) Cancel vs `GRANTED`: an async waiter is queued while the main thread holds; another
+/// thread drops its future while the main thread's unlock hands it the lock, and a third
+/// thread blocks in `lock` meanwhile. Whoever wins the waiter's claim, the lock is not lost:
+/// a granted-then-dropped future unlocks (handing on to the blocked thread), an aborted one
+/// leaves the queue, the blocked thread gets the lock and the lock ends free.
+#[test]
+fn handoff_races_cancelled_async_waiter() {
+    model(|| {
+        let m = leaked();
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let mut task = Task::new(m.lock_async());
+        task.pending();
+        let canceller = loom::thread::spawn(move || drop(task));
+        let blocked = loom::thread::spawn(move || bump(&mut m.lock()));
+        drop(g);
+        canceller.join().unwrap();
+        seen.push(blocked.join().unwrap());
+        assert_distinct(seen);
+        assert_eq!(assert_free(m), 2);
+    });
+}
+
+/// (c') The future is dropped after the unlock returned (so it was handed the lock, unless the
+/// other thread barged in before the unlock was done, and then that thread's unlock hands it
+/// on): meanwhile `try_lock` fails, and the future's drop must unlock, handing on to the
+/// thread blocked behind it.
+#[test]
+fn async_waiter_cancelled_after_handoff() {
+    model(|| {
+        let m = leaked();
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let mut task = Task::new(m.lock_async());
+        task.pending();
+        let blocked = loom::thread::spawn(move || bump(&mut m.lock()));
+        drop(g);
+        assert!(m.try_lock().is_none(), "barged past a hand-off");
+        drop(task);
+        seen.push(blocked.join().unwrap());
+        assert_distinct(seen);
+        assert_eq!(assert_free(m), 2);
+    });
+}
+
+/// (d) A timed lock racing the hand-off (its wait expires as soon as it would sleep), with a
+/// blocking locker behind it: either it is handed the lock (and its guard unlocks, handing
+/// on), or it times out and the lock passes on to the other locker. Both finish; the lock
+/// ends free.
+#[test]
+fn timed_lock_races_handoff() {
+    model(|| {
+        let m = Arc::new(new_lock());
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let m2 = m.clone();
+        let timed = loom::thread::spawn(move || m2.lock_timeout(TIMEOUT).map(|mut g| bump(&mut g)));
+        let m3 = m.clone();
+        let blocked = loom::thread::spawn(move || bump(&mut m3.lock()));
+        drop(g);
+        seen.extend(timed.join().unwrap());
+        seen.push(blocked.join().unwrap());
+        let n = seen.len();
+        assert_distinct(seen);
+        assert_eq!(assert_free(&m), n);
+    });
+}
+
+/// (d') A timed lock alone racing the hand-off: if it gives up between the unlock's look at
+/// the queue and its `GRANTED` claim, the unlock must release the lock it took back.
+#[test]
+fn lone_timed_lock_races_handoff() {
+    model(|| {
+        let m = Arc::new(new_lock());
+        let mut g = m.lock();
+        let mut seen = vec![bump(&mut g)];
+        let m2 = m.clone();
+        let timed = loom::thread::spawn(move || m2.lock_timeout(TIMEOUT).map(|mut g| bump(&mut g)));
+        drop(g);
+        seen.extend(timed.join().unwrap());
+        let n = seen.len();
+        assert_distinct(seen);
+        assert_eq!(assert_free(&m), n);
+    });
+}
