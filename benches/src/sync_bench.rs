@@ -113,22 +113,28 @@ rwlock_impl!(AsyncLockRwLock, async_lock::RwLock<u64>, async_lock::RwLock::new(0
     write: *futures::executor::block_on(l.write()) += 1);
 
 /// Runs `body(t)` on `threads` threads released together by a barrier, and returns the time
-/// from their release until the last one is done (thread start-up is not measured, and no
-/// thread gets a head start that would leave it uncontended).
+/// from the first thread's start to the last thread's end, as the threads themselves clock it
+/// (thread start-up is not measured, no thread gets a head start that would leave it
+/// uncontended, and a descheduled main thread cannot shorten or lengthen the measurement).
 fn run_together(threads: usize, body: impl Fn(usize) + Sync) -> Duration {
-    let go = Barrier::new(threads + 1);
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let (go, body) = (&go, &body);
-            s.spawn(move || {
-                go.wait();
-                body(t);
-            });
-        }
-        go.wait();
-        Instant::now()
-    })
-    .elapsed()
+    let go = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let (go, body) = (&go, &body);
+                s.spawn(move || {
+                    go.wait();
+                    let start = Instant::now();
+                    body(t);
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let first = spans.iter().map(|s| s.0).min().unwrap();
+    let last = spans.iter().map(|s| s.1).max().unwrap();
+    last - first
 }
 
 /// `threads` threads each lock-increment-unlock `n / threads` times.

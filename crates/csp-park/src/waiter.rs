@@ -200,21 +200,46 @@ impl Waiter {
         debug_assert!(self.task.is_none(), "wait_until on a task waiter");
         #[cfg(not(loom))]
         {
-            for k in 0..SPIN_ROUNDS {
-                for _ in 0..1u32 << k.min(6) {
-                    std::hint::spin_loop();
-                }
-                if let Some(s) = self.selected() {
-                    return s;
-                }
-            }
-            for _ in 0..YIELDS {
-                std::thread::yield_now();
-                if let Some(s) = self.selected() {
-                    return s;
-                }
+            if let Some(s) = self.spin_for_claim() {
+                return s;
             }
         }
+        self.sleep_until(deadline)
+    }
+
+    /// Like [`wait_until`](Self::wait_until), but goes to sleep at once: for callers that
+    /// already spun before they queued (a lock's waiter that stays awake would keep being woken
+    /// to compete, and keep the lock's cache line moving, instead of letting the holder run).
+    pub fn park_until(&self, deadline: Option<Instant>) -> Selected {
+        debug_assert!(self.task.is_none(), "park_until on a task waiter");
+        if let Some(s) = self.selected() {
+            return s;
+        }
+        self.sleep_until(deadline)
+    }
+
+    /// The spin-then-yield phase of [`wait_until`](Self::wait_until).
+    #[cfg(not(loom))]
+    fn spin_for_claim(&self) -> Option<Selected> {
+        for k in 0..SPIN_ROUNDS {
+            for _ in 0..1u32 << k.min(6) {
+                std::hint::spin_loop();
+            }
+            if let Some(s) = self.selected() {
+                return Some(s);
+            }
+        }
+        for _ in 0..YIELDS {
+            std::thread::yield_now();
+            if let Some(s) = self.selected() {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Announces the sleep (`PARKED`) and sleeps on the futex until claimed or `deadline`.
+    fn sleep_until(&self, deadline: Option<Instant>) -> Selected {
         if let Err(now) = self.state.compare_exchange(
             WAITING,
             WAITING | PARKED,
