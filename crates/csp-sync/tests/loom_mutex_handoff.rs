@@ -42,10 +42,10 @@ use csp_sync::{LOOM_ALL_STARVING, Mutex, MutexGuard};
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::sync::atomic::AtomicBool;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+
+mod loom_support;
+use loom_support::Task;
 use std::time::Duration;
 
 /// Long enough never to pass in real time; under loom a timed wait expires as soon as it
@@ -127,75 +127,6 @@ fn assert_distinct(mut seen: Vec<usize>) {
         (0..seen.len()).collect::<Vec<_>>(),
         "two holders at once"
     );
-}
-
-/// A waker that counts its wake-ups.
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A future with its own counting waker, polled by hand. After a `Pending` it is polled again
-/// only once its waker was called, so a lost wake-up fails the model instead of being papered
-/// over by a re-poll. Dropping it drops (cancels) the future.
-struct Task<F: Future> {
-    fut: Pin<Box<F>>,
-    count: std::sync::Arc<Count>,
-    waker: Waker,
-    /// The wake count before the last `Pending` poll (`None`: not polled yet).
-    seen: Option<usize>,
-}
-
-impl<F: Future> Task<F> {
-    fn new(fut: F) -> Self {
-        let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
-        Task {
-            fut: Box::pin(fut),
-            waker: Waker::from(count.clone()),
-            count,
-            seen: None,
-        }
-    }
-
-    fn woken(&self) -> usize {
-        self.count.0.load(Ordering::SeqCst)
-    }
-
-    /// Polls once.
-    fn poll(&mut self) -> Poll<F::Output> {
-        let before = self.woken();
-        let r = self
-            .fut
-            .as_mut()
-            .poll(&mut Context::from_waker(&self.waker));
-        if r.is_pending() {
-            self.seen = Some(before);
-        }
-        r
-    }
-
-    /// Polls once and checks that the future is waiting (queued).
-    fn pending(&mut self) {
-        assert!(self.poll().is_pending(), "expected the future to wait");
-    }
-
-    /// Drives the future to completion, polling only after wake-ups. A wake that never comes
-    /// makes this yield until loom gives up on the execution (a failure).
-    fn run(mut self) -> F::Output {
-        loop {
-            if let Some(seen) = self.seen {
-                while self.woken() == seen {
-                    loom::thread::yield_now();
-                }
-            }
-            if let Poll::Ready(v) = self.poll() {
-                return v;
-            }
-        }
-    }
 }
 
 /// (a) The main thread holds while two threads block; its unlock hands off to the head of the
