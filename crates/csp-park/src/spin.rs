@@ -8,8 +8,7 @@
 //! already a scheduling point) and would multiply the states explored, so [`SpinWait::spin`]
 //! gives up at once.
 
-/// Spin rounds (round k: 2^k pause instructions, 2 to 16 in all; about 60 pauses).
-#[cfg(not(loom))]
+/// Spin rounds by default (round k: 2^(k+1) pause instructions: 2, 4, 8, 16; 30 in all).
 const SPIN_ROUNDS: u32 = 4;
 /// Yields after the spin rounds, by default. Measured with `compare` on 2 cores: the
 /// read-heavy `RwLock` row needs them (without: 280 ns per operation instead of 45), because
@@ -35,6 +34,8 @@ const DEFAULT_YIELDS: u32 = 6;
 pub struct SpinWait {
     #[cfg_attr(loom, allow(dead_code))]
     round: u32,
+    #[cfg_attr(loom, allow(dead_code))]
+    spin_rounds: u32,
     #[cfg_attr(loom, allow(dead_code))] // under loom it never spins
     yields: u32,
 }
@@ -48,14 +49,33 @@ impl Default for SpinWait {
 impl SpinWait {
     /// A fresh budget: the spin rounds, then a few yields.
     pub const fn new() -> Self {
-        SpinWait::with_yields(DEFAULT_YIELDS)
+        SpinWait::with_budget(SPIN_ROUNDS, DEFAULT_YIELDS)
     }
 
-    /// A fresh budget with `yields` yields after the spin rounds. Fewer yields send a waiter
-    /// to sleep sooner: right for a mutex, where a waiter that stays awake keeps taking the
-    /// lock's cache line from a holder that would otherwise run on alone.
-    pub const fn with_yields(yields: u32) -> Self {
-        SpinWait { round: 0, yields }
+    /// A fresh budget of `spin_rounds` spin rounds (round k: 2^(k+1) pause instructions), then
+    /// `yields` yields.
+    ///
+    /// Fewer spin rounds suit a lock whose waiters should get off the lock's cache line: a
+    /// waiter that yields (rather than re-reading the lock word every few pauses) lets the
+    /// holder run on alone and gives the core to a descheduled holder. See `csp_sync::Mutex`
+    /// for a measured example.
+    ///
+    /// ```
+    /// use csp_park::spin::SpinWait;
+    ///
+    /// let mut spin = SpinWait::with_budget(0, 2);
+    /// let mut waited = 0;
+    /// while spin.spin() {
+    ///     waited += 1;
+    /// }
+    /// assert_eq!(waited, 2);
+    /// ```
+    pub const fn with_budget(spin_rounds: u32, yields: u32) -> Self {
+        SpinWait {
+            round: 0,
+            spin_rounds,
+            yields,
+        }
     }
 
     /// Waits a little (spins, or yields the core once the spin rounds are spent) and returns
@@ -68,10 +88,10 @@ impl SpinWait {
         }
         #[cfg(not(loom))]
         {
-            if self.round >= SPIN_ROUNDS + self.yields {
+            if self.round >= self.spin_rounds + self.yields {
                 return false;
             }
-            if self.round < SPIN_ROUNDS {
+            if self.round < self.spin_rounds {
                 for _ in 0..2u32 << self.round {
                     std::hint::spin_loop();
                 }

@@ -55,7 +55,7 @@ mod wait_group;
 
 #[cfg(loom)]
 #[doc(hidden)]
-pub use mutex::LOOM_ALL_STARVING;
+pub use mutex::{LOOM_ALL_STARVING, LOOM_WOKEN_STARVING};
 pub use mutex::{Mutex, MutexGuard, MutexLockFut};
 pub use once::{Once, OnceCell};
 #[cfg(not(loom))]

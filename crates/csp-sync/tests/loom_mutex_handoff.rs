@@ -38,14 +38,16 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom-mx cargo test --release -p csp-sync --test loom_mutex_handoff`.
 #![cfg(loom)]
 
-use csp_sync::{LOOM_ALL_STARVING, Mutex, MutexGuard};
-use loom::cell::UnsafeCell;
+use csp_sync::LOOM_ALL_STARVING;
 use loom::sync::Arc;
 use loom::sync::atomic::AtomicBool;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 mod loom_support;
 use loom_support::Task;
+use loom_support::counter::{
+    assert_distinct, assert_free, bump, leaked, model_with_flag, new_lock,
+};
 use std::time::Duration;
 
 /// Long enough never to pass in real time; under loom a timed wait expires as soon as it
@@ -54,79 +56,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `f` under loom with every waiter starving (hand-off mode).
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    // Process-wide, and every test of this binary wants it: set before each model.
-    LOOM_ALL_STARVING.store(true, Ordering::SeqCst);
-    let mut b = loom::model::Builder::new();
-    if b.preemption_bound.is_none() {
-        b.preemption_bound = Some(2);
-    }
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let r = runs.clone();
-    b.check(move || {
-        assert!(LOOM_ALL_STARVING.load(Ordering::SeqCst));
-        r.fetch_add(1, Ordering::Relaxed);
-        f();
-    });
-    eprintln!(
-        "{}: {} interleavings (preemption bound {:?})",
-        std::thread::current().name().unwrap_or("?"),
-        runs.load(Ordering::Relaxed),
-        b.preemption_bound
-    );
-}
-
-/// A counter in a loom cell: loom fails the model on an access that no lock hand-over orders
-/// after the previous one.
-struct Counter(UnsafeCell<usize>);
-
-// SAFETY: the models reach the cell only through a `MutexGuard` (`bump`); loom checks that
-// the lock orders those accesses.
-unsafe impl Sync for Counter {}
-
-type Lock = Mutex<Counter>;
-
-fn new_lock() -> Lock {
-    Mutex::new(Counter(UnsafeCell::new(0)))
-}
-
-/// A lock that lives for the rest of the process, so guards and futures borrowing it can move
-/// into model threads. Its queue is never dropped: a node left in it is an `Arc` leak to loom.
-fn leaked() -> &'static Lock {
-    Box::leak(Box::new(new_lock()))
-}
-
-/// Increments the counter under the guard; returns the value it saw.
-fn bump(g: &mut MutexGuard<'_, Counter>) -> usize {
-    g.0.with_mut(|p| {
-        // SAFETY: called with the guard held; loom reports any access it does not order.
-        unsafe {
-            let v = *p;
-            *p = v + 1;
-            v
-        }
-    })
-}
-
-/// Checks that the lock is entirely free and returns the count.
-fn assert_free(m: &Lock) -> usize {
-    assert!(!m.is_locked(), "the lock was left held");
-    let mut g = m
-        .try_lock()
-        .expect("the lock was left held or reserved (STARVING leaked)");
-    let v = bump(&mut g);
-    drop(g);
-    assert!(!m.is_locked());
-    v
-}
-
-/// Checks that every holder saw a different count: `0..n` in some order.
-fn assert_distinct(mut seen: Vec<usize>) {
-    seen.sort_unstable();
-    assert_eq!(
-        seen,
-        (0..seen.len()).collect::<Vec<_>>(),
-        "two holders at once"
-    );
+    model_with_flag(&LOOM_ALL_STARVING, f);
 }
 
 /// (a) The main thread holds while two threads block; its unlock hands off to the head of the

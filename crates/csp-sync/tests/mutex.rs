@@ -180,14 +180,23 @@ fn dropped_pending_lock_future_leaves_no_trace() {
     }
     drop(g);
     assert!(m.try_lock().is_some());
-    // A future that was handed the lock, then dropped, releases it.
+    // A future that was handed the lock, then dropped, releases it. To be handed the lock it
+    // must be starving: waited more than 1 ms, been woken, and lost the race to a barger.
     let m = Arc::new(Mutex::new(0));
     let g = m.lock();
     let mut f = m.lock_async();
     let mut cx = Context::from_waker(Waker::noop());
     assert!(std::pin::Pin::new(&mut f).poll(&mut cx).is_pending());
-    thread::sleep(Duration::from_millis(2)); // starving: the next unlock hands off
-    drop(g);
+    thread::sleep(Duration::from_millis(2));
+    drop(g); // wakes `f` to compete
+    let g = m.lock(); // ... and barges past it
+    assert!(std::pin::Pin::new(&mut f).poll(&mut cx).is_pending()); // lost: now starving
+    drop(g); // hands the lock to `f`
+    assert!(
+        m.is_locked(),
+        "the unlock did not hand the lock to the starving future"
+    );
+    assert!(m.try_lock().is_none());
     drop(f);
     assert!(
         m.try_lock().is_some(),

@@ -2,6 +2,8 @@
 //! re-polls only after its waker fired, so a lost wake-up fails the model.
 #![allow(dead_code)] // each binary uses what it needs
 
+pub mod counter;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
