@@ -15,8 +15,9 @@
 //!
 //! - [`Mutex`]: uncontended lock and unlock are one atomic read-modify-write each. Under
 //!   contention a newly arriving thread may take the lock before a woken waiter (throughput),
-//!   but a waiter that has waited more than 1 ms is handed the lock directly (Go's
-//!   starvation mode), so no waiter starves.
+//!   but a waiter that has waited more than 1 ms and is then beaten to the lock switches the
+//!   mutex to hand-off: from then on each unlock hands the lock directly to the head of the
+//!   queue, and nobody barges (Go's starvation mode), so no waiter starves.
 //! - [`RwLock`]: prefers writers like Go's `RWMutex`: once a writer waits, new readers queue
 //!   behind it, so writers never starve; the queue is FIFO, so readers do not starve either.
 //! - [`Semaphore`]: FIFO: a large request at the head of the queue is not overtaken by later

@@ -97,8 +97,12 @@ fn starved(since: Option<Instant>) -> bool {
 /// Uncontended `lock` and unlock are one atomic read-modify-write each. Under contention a
 /// newly arriving locker may take the lock ahead of a waiter that was just woken (this keeps
 /// throughput high: the lock changes hands without a sleep and a wake-up), but a waiter that
-/// has waited more than 1 ms gets the lock handed to it directly, so no waiter starves (Go's
-/// starvation mode). No poisoning: a panic while holding the guard releases the lock.
+/// has waited more than 1 ms and is beaten to the lock once more switches the mutex to
+/// hand-off mode: each unlock then gives the lock directly to the longest waiter, and new
+/// lockers queue, so no waiter starves (Go's starvation mode; the mode ends when the queue
+/// empties or its head has waited less than 1 ms). The trade-off is Go's: hand-off costs a
+/// wake-up per lock, so it is kept for waiters that would otherwise wait on and on. No
+/// poisoning: a panic while holding the guard releases the lock.
 ///
 /// Threads and async tasks can wait for the same mutex at the same time.
 ///
