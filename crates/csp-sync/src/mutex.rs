@@ -352,7 +352,7 @@ impl<T: ?Sized> Mutex<T> {
             }
             let starving = starved(since);
             let Some(node) = self.lock_or_enqueue(front, starving, || {
-                Node::thread(1, *since.get_or_insert_with(Instant::now))
+                Node::thread(1, Some(*since.get_or_insert_with(Instant::now)))
             }) else {
                 return true;
             };
@@ -472,7 +472,7 @@ impl<T: ?Sized> Mutex<T> {
                         self.state
                             .fetch_and(!(WAITERS | STARVING), Ordering::Relaxed);
                     }
-                    Some(m) if !starved(Some(m.since)) => {
+                    Some(m) if !starved(m.since) => {
                         self.state.fetch_and(!STARVING, Ordering::Relaxed);
                     }
                     Some(_) => {}
@@ -580,7 +580,7 @@ impl<'a, T: ?Sized> Future for MutexLockFut<'a, T> {
         let waker = cx.waker();
         let since = &mut this.since;
         match lock.lock_or_enqueue(this.front, starved(*since), || {
-            Node::task(1, *since.get_or_insert_with(Instant::now), waker)
+            Node::task(1, Some(*since.get_or_insert_with(Instant::now)), waker)
         }) {
             None => Poll::Ready(lock.guard()),
             Some(node) => {

@@ -30,7 +30,6 @@ use std::mem::{self, MaybeUninit};
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 /// No value, nobody running an initializer.
 const INCOMPLETE: u32 = 0;
@@ -114,7 +113,7 @@ impl RawOnce {
 
     /// Blocks the thread until the run in progress (if any) ends.
     fn wait_thread(&self) {
-        let node = Node::thread(1, Instant::now());
+        let node = Node::thread(1, None);
         if self.enqueue(&node) {
             // Nobody aborts a waiter without a deadline: the run's end claims it.
             node.waiter.wait_until(None);
@@ -170,7 +169,7 @@ impl Future for WaitRun<'_> {
                 Poll::Pending => Poll::Pending,
             },
             None => {
-                let node = Node::task(1, Instant::now(), cx.waker());
+                let node = Node::task(1, None, cx.waker());
                 if !this.raw.enqueue(&node) {
                     return Poll::Ready(());
                 }

@@ -198,7 +198,7 @@ impl Sema {
         if self.try_acquire(k) {
             return true;
         }
-        let Some(node) = self.acquire_or_enqueue(k, || Node::thread(k, Instant::now())) else {
+        let Some(node) = self.acquire_or_enqueue(k, || Node::thread(k, None)) else {
             return true;
         };
         match node.waiter.wait_until(deadline) {
@@ -256,7 +256,7 @@ impl AcquireWait {
             return Poll::Ready(());
         }
         let waker = cx.waker();
-        match sema.acquire_or_enqueue(k, || Node::task(k, Instant::now(), waker)) {
+        match sema.acquire_or_enqueue(k, || Node::task(k, None, waker)) {
             None => {
                 self.done = true;
                 Poll::Ready(())

@@ -278,7 +278,7 @@ impl WaitGroup {
         if self.count() == 0 {
             return true;
         }
-        let node = Node::thread(1, Instant::now());
+        let node = Node::thread(1, None);
         if !self.enqueue(&node) {
             return true;
         }
@@ -515,7 +515,7 @@ impl Future for WaitGroupWaitFut<'_> {
                 if this.wg.count() == 0 {
                     return Poll::Ready(());
                 }
-                let node = Node::task(1, Instant::now(), cx.waker());
+                let node = Node::task(1, None, cx.waker());
                 if !this.wg.enqueue(&node) {
                     return Poll::Ready(());
                 }
