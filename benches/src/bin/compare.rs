@@ -7,8 +7,8 @@
 //!
 //! For each row (mode × workload × kind) it runs every implementation that supports the row,
 //! interleaved (A B C, then B C A, then C A B ...: no implementation always runs first) for
-//! `reps` repetitions, and reports the median ns per
-//! message, the best peer, and the ratio csp / best peer (< 1.00: csp is faster). Go (built
+//! `reps` repetitions (sync rows: 15 unless `--reps` is given), and reports the median ns per
+//! message (per operation for sync), the best peer, and the ratio csp / best peer (< 1.00: csp is faster). Go (built
 //! from `benches/go` with the system `go`, when installed) is one more column: its goroutines
 //! are the same whether the Rust side uses threads or tasks, so each Go cell is measured once
 //! per workload and kind, interleaved with the thread row. Writes `target/compare/latest.tsv`
@@ -29,6 +29,9 @@ struct Opts {
     filter: Option<String>,
     quick: bool,
     reps: usize,
+    /// Repetitions of the sync rows: each lasts milliseconds, and the contended ones swing by
+    /// 30% from one repetition to the next on a shared machine, so they get more by default.
+    sync_reps: usize,
     go: bool,
 }
 
@@ -37,6 +40,7 @@ fn parse_args() -> Opts {
         filter: None,
         quick: false,
         reps: 0,
+        sync_reps: 0,
         go: true,
     };
     let mut args = std::env::args().skip(1);
@@ -59,6 +63,9 @@ fn parse_args() -> Opts {
     }
     if o.reps == 0 {
         o.reps = if o.quick { 3 } else { 7 };
+        o.sync_reps = if o.quick { 5 } else { 15 };
+    } else {
+        o.sync_reps = o.reps;
     }
     o
 }
@@ -287,7 +294,7 @@ fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String
             }
         }
         let mut samples: HashMap<&str, Vec<f64>> = HashMap::new();
-        for rep in 0..opts.reps {
+        for rep in 0..opts.sync_reps {
             // Each repetition starts at the next implementation, so none always runs first.
             for i in 0..cells.len() {
                 let (name, f) = &cells[(i + rep) % cells.len()];
@@ -527,8 +534,9 @@ fn main() {
     let _ = std::fs::write(dir.join("latest.md"), &md);
     let _ = std::fs::write(dir.join("latest.tsv"), &tsv);
     eprintln!(
-        "median ns per message ({} repetitions, {}); {:.0} s; wrote target/compare/latest.{{md,tsv}}",
+        "median ns per message ({} repetitions, sync rows {}, {}); {:.0} s; wrote target/compare/latest.{{md,tsv}}",
         opts.reps,
+        opts.sync_reps,
         if opts.quick { "quick" } else { "full" },
         started.elapsed().as_secs_f64()
     );
