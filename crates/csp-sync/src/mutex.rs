@@ -122,6 +122,12 @@ fn starved(since: Option<Instant>) -> bool {
 /// }
 /// assert_eq!(*m.lock(), 4);
 /// ```
+// `repr(C)` puts `state` at offset 0, so the inlined fast paths address it through the
+// `&self` pointer itself: with the compiler's layout (`state` after the queue) a caller kept
+// `&self.state` in a second callee-saved register across the slow-path call, and every
+// `lock` paid two extra pushes and pops (measured: uncontended 1.02-1.09 of parking_lot
+// before, 0.97-0.98 after).
+#[repr(C)]
 pub struct Mutex<T: ?Sized> {
     state: AtomicU32,
     queue: Queue,
