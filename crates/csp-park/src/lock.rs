@@ -187,6 +187,9 @@ impl RawLock {
     #[inline]
     pub unsafe fn unlock(&self) {
         self.state.store(UNLOCKED, Ordering::Release);
+        // Reading `sleepers` after the release is sound: `&self` keeps the lock alive for the
+        // whole call (whoever frees it needs it unborrowed first), unlike a lock that frees
+        // itself on release.
         if self.sleepers.load(Ordering::Relaxed) != 0 {
             futex::wake_one(&self.state);
         }

@@ -1,5 +1,7 @@
-//! Model-checks `csp_park::lock::Lock`: mutual exclusion, and no lost wake-up between a
-//! sleeper's swap to CONTENDED and the holder's release.
+//! Model-checks `csp_park::lock::Lock` as loom sees it: under `--cfg loom` its `RawLock` is
+//! loom's `Mutex` + `Condvar` (see `lock.rs`), so this checks the `Lock<T>` wrapper's mutual
+//! exclusion and that a blocked locker is woken by the release. The futex word's own
+//! protocol (a plain-store release and a sleeper count) is argued in `lock.rs`, not here.
 #![cfg(loom)]
 
 use csp_park::lock::Lock;
