@@ -1,5 +1,5 @@
 // The compare workloads in Go, for the `go` column of `compare`. The sync workloads
-// (mutex1, mutex2, mutex4, rwlock95, wground, oncefast, sema) ignore <kind>; Go has no
+// (mutex1, mutex2, mutex4, rwlock95, map90, wground, oncefast, sema) ignore <kind>; Go has no
 // semaphore in its standard library, so "sema" uses the idiomatic buffered channel.
 //
 //
@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -250,6 +251,36 @@ func runSync(workload string, n int) (float64, bool) {
 		for i := 0; i < n; i++ {
 			once.Do(func() {})
 		}
+	case "map90":
+		// sync.Map with 1024 keys; 4 goroutines, 90% Load / 10% Store on xorshift keys.
+		var m sync.Map
+		for k := uint64(0); k < 1024; k++ {
+			m.Store(k, k)
+		}
+		start = time.Now()
+		var wg sync.WaitGroup
+		var sink atomic.Uint64
+		for t := 0; t < 4; t++ {
+			wg.Add(1)
+			go func(t int) {
+				defer wg.Done()
+				x := uint64(0x9E3779B97F4A7C15) ^ uint64(t+1)
+				var sum uint64
+				for i := 0; i < n/4; i++ {
+					x ^= x << 13
+					x ^= x >> 7
+					x ^= x << 17
+					k := x % 1024
+					if i%10 == 0 {
+						m.Store(k, uint64(i))
+					} else if v, ok := m.Load(k); ok {
+						sum += v.(uint64)
+					}
+				}
+				sink.Add(sum)
+			}(t)
+		}
+		wg.Wait()
 	case "sema":
 		sem := make(chan struct{}, 4)
 		for i := 0; i < n; i++ {

@@ -26,6 +26,78 @@ pub trait BenchRwLock: Send + Sync + 'static {
     fn write(&self);
 }
 
+/// A concurrent map from `u64` to `u64` as the map workload uses it.
+pub trait BenchMap: Send + Sync + 'static {
+    /// Creates one holding `MAP_KEYS` keys.
+    fn new() -> Self;
+    /// The value under `k` (0 when absent).
+    fn get(&self, k: u64) -> u64;
+    /// Sets the value under `k`.
+    fn insert(&self, k: u64, v: u64);
+}
+
+/// Keys in the map workload (all present from the start).
+pub const MAP_KEYS: u64 = 1024;
+
+macro_rules! map_impl {
+    ($name:ident, $ty:ty, $new:expr, |$m:ident, $k:ident, $v:ident| get: $get:expr, insert: $insert:expr) => {
+        /// Adapter.
+        pub struct $name($ty);
+        impl BenchMap for $name {
+            fn new() -> Self {
+                let m = $name($new);
+                for k in 0..MAP_KEYS {
+                    m.insert(k, k);
+                }
+                m
+            }
+            fn get(&self, $k: u64) -> u64 {
+                let $m = &self.0;
+                $get
+            }
+            fn insert(&self, $k: u64, $v: u64) {
+                let $m = &self.0;
+                $insert
+            }
+        }
+    };
+}
+
+map_impl!(CspMap, csp_map::ShardedMap<u64, u64>, csp_map::ShardedMap::new(),
+    |m, k, v| get: m.get(&k).map_or(0, |r| *r), insert: { m.insert(k, v); });
+map_impl!(DashMapMap, dashmap::DashMap<u64, u64>, dashmap::DashMap::new(),
+    |m, k, v| get: m.get(&k).map_or(0, |r| *r), insert: { m.insert(k, v); });
+map_impl!(StdRwLockMap, std::sync::RwLock<std::collections::HashMap<u64, u64>>,
+    std::sync::RwLock::new(std::collections::HashMap::new()),
+    |m, k, v| get: m.read().unwrap().get(&k).copied().unwrap_or(0),
+    insert: { m.write().unwrap().insert(k, v); });
+map_impl!(ParkingLotRwLockMap, parking_lot::RwLock<std::collections::HashMap<u64, u64>>,
+    parking_lot::RwLock::new(std::collections::HashMap::new()),
+    |m, k, v| get: m.read().get(&k).copied().unwrap_or(0),
+    insert: { m.write().insert(k, v); });
+
+/// 4 threads, each doing `n / 4` operations on random keys of a `MAP_KEYS`-key map: 90%
+/// `get`, 10% `insert` (a xorshift generator per thread picks the keys).
+pub fn map_read_heavy<M: BenchMap>(n: usize) -> Duration {
+    let m = M::new();
+    run_together(4, |t| {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1);
+        let mut sum = 0u64;
+        for i in 0..n / 4 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = x % MAP_KEYS;
+            if i % 10 == 0 {
+                m.insert(k, i as u64);
+            } else {
+                sum = sum.wrapping_add(m.get(k));
+            }
+        }
+        black_box(sum);
+    })
+}
+
 macro_rules! mutex_impl {
     ($name:ident, $ty:ty, $new:expr, |$m:ident| $incr:expr) => {
         /// Adapter.

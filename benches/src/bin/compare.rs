@@ -154,19 +154,21 @@ fn run_go(bin: &PathBuf, w: &str, k: Kind, n: usize) -> Option<f64> {
     String::from_utf8(out.stdout).ok()?.trim().parse().ok()
 }
 
-const SYNC_COLUMNS: [&str; 8] = [
+const SYNC_COLUMNS: [&str; 9] = [
     "csp",
     "csp async",
     "std",
     "parking_lot",
+    "dashmap",
     "tokio",
     "async-lock",
     "crossbeam",
     "go",
 ];
 
-/// The csp-sync rows: ns per operation, csp beside std, parking_lot, tokio, async-lock,
-/// crossbeam's WaitGroup and Go's `sync`.
+/// The csp-sync and csp-map rows: ns per operation, csp beside std, parking_lot, dashmap,
+/// tokio, async-lock, crossbeam's WaitGroup and Go's `sync` (`sync.Map` for the map row; std
+/// and parking_lot there are their `RwLock<HashMap>`).
 fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String {
     use csp_bench::sync_bench::*;
     type SyncCell = Box<dyn Fn(usize) -> Duration>;
@@ -230,6 +232,20 @@ fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String
             ],
         ));
     }
+    rows.push((
+        "map, 4 threads, 90% get / 10% insert",
+        contended,
+        "map90",
+        vec![
+            ("csp", Box::new(map_read_heavy::<CspMap>)),
+            ("std", Box::new(map_read_heavy::<StdRwLockMap>)),
+            (
+                "parking_lot",
+                Box::new(map_read_heavy::<ParkingLotRwLockMap>),
+            ),
+            ("dashmap", Box::new(map_read_heavy::<DashMapMap>)),
+        ],
+    ));
     rows.push((
         "rwlock, 4 threads, 95% reads",
         contended,
