@@ -27,6 +27,12 @@ pub enum Entry<'a, K, V, S> {
 
 impl<'a, K: Hash + Eq, V, S: BuildHasher> Entry<'a, K, V, S> {
     /// The value, inserting `value` first if the key was absent.
+    ///
+    /// ```
+    /// let map = csp_map::ShardedMap::new();
+    /// *map.entry("n").or_insert(1) += 10;
+    /// assert_eq!(*map.entry("n").or_insert(1), 11);
+    /// ```
     pub fn or_insert(self, value: V) -> RefMut<'a, K, V> {
         match self {
             Entry::Occupied(e) => e.into_ref(),
@@ -79,6 +85,11 @@ impl<'a, K: Hash + Eq, V, S: BuildHasher> Entry<'a, K, V, S> {
     }
 
     /// The key this entry is for.
+    ///
+    /// ```
+    /// let map = csp_map::ShardedMap::<&str, u32>::new();
+    /// assert_eq!(*map.entry("k").key(), "k");
+    /// ```
     pub fn key(&self) -> &K {
         match self {
             Entry::Occupied(e) => e.key(),
@@ -97,6 +108,19 @@ impl<K: fmt::Debug, V: fmt::Debug, S> fmt::Debug for Entry<'_, K, V, S> {
 }
 
 /// An [`Entry`] whose key is in the map.
+///
+/// ```
+/// use csp_map::Entry;
+///
+/// let map = csp_map::ShardedMap::new();
+/// map.insert("k", 1);
+/// let Entry::Occupied(mut e) = map.entry("k") else { unreachable!() };
+/// assert_eq!((*e.key(), *e.get()), ("k", 1));
+/// *e.get_mut() += 1;
+/// assert_eq!(e.insert(5), 2);
+/// assert_eq!(e.remove_entry(), ("k", 5));
+/// assert!(map.is_empty());
+/// ```
 pub struct OccupiedEntry<'a, K, V> {
     guard: RwLockWriteGuard<'a, Table<K, V>>,
     kv: *mut (K, V),
@@ -122,7 +146,7 @@ impl<'a, K, V> OccupiedEntry<'a, K, V> {
         OccupiedEntry { guard, kv, hash }
     }
 
-    /// The key in the map.
+    /// The key in the map (see the type's example for this and the other methods).
     pub fn key(&self) -> &K {
         // SAFETY: `kv` points into the table our guard write-locks (`new`'s contract).
         unsafe { &(*self.kv).0 }
@@ -146,6 +170,17 @@ impl<'a, K, V> OccupiedEntry<'a, K, V> {
     }
 
     /// Turns the entry into a reference that keeps the shard write-locked.
+    ///
+    /// ```
+    /// use csp_map::Entry;
+    ///
+    /// let map = csp_map::ShardedMap::new();
+    /// map.insert("k", vec![1]);
+    /// if let Entry::Occupied(e) = map.entry("k") {
+    ///     e.into_ref().push(2);
+    /// }
+    /// assert_eq!(map.get_cloned("k"), Some(vec![1, 2]));
+    /// ```
     pub fn into_ref(self) -> RefMut<'a, K, V> {
         // SAFETY: `kv` points into the table `guard` write-locks, and the entry gives up its
         // own access by being consumed.
@@ -153,6 +188,17 @@ impl<'a, K, V> OccupiedEntry<'a, K, V> {
     }
 
     /// Removes the entry; returns its value.
+    ///
+    /// ```
+    /// use csp_map::Entry;
+    ///
+    /// let map = csp_map::ShardedMap::new();
+    /// map.insert("k", 1);
+    /// if let Entry::Occupied(e) = map.entry("k") {
+    ///     assert_eq!(e.remove(), 1);
+    /// }
+    /// assert!(!map.contains_key("k"));
+    /// ```
     pub fn remove(self) -> V {
         self.remove_entry().1
     }
@@ -180,6 +226,19 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for OccupiedEntry<'_, K, V> {
 }
 
 /// An [`Entry`] whose key is not in the map (yet).
+///
+/// ```
+/// use csp_map::Entry;
+///
+/// let map = csp_map::ShardedMap::new();
+/// let Entry::Vacant(e) = map.entry(String::from("k")) else { unreachable!() };
+/// assert_eq!(e.key(), "k");
+/// assert_eq!(*e.insert(1), 1);
+/// let Entry::Occupied(_) = map.entry(String::from("k")) else { unreachable!() };
+/// let Entry::Vacant(e) = map.entry(String::from("x")) else { unreachable!() };
+/// assert_eq!(e.into_key(), "x"); // nothing inserted
+/// assert_eq!(map.len(), 1);
+/// ```
 pub struct VacantEntry<'a, K, V, S> {
     guard: RwLockWriteGuard<'a, Table<K, V>>,
     key: K,

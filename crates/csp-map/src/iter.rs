@@ -14,6 +14,19 @@ use std::sync::Arc;
 /// are dropped. Writers to the other shards are never blocked by it, including writers on the
 /// iterating thread. Entries inserted or removed in shards it has not reached yet may or may
 /// not be seen (like Go's `sync.Map.Range`, it is not a snapshot of the whole map).
+///
+/// While it (or one of its items) holds a shard, that shard must not be locked again from the
+/// same thread, for reading or writing (`retain` and `clear` lock every shard): see
+/// [`ShardedMap`](crate::ShardedMap)'s locking table.
+///
+/// ```
+/// let map: csp_map::ShardedMap<u32, u32> = (1..=4).map(|i| (i, i)).collect();
+/// let mut it = map.iter();
+/// let first = it.next().unwrap();
+/// assert!(*first.key() >= 1);
+/// drop(first);
+/// assert_eq!(it.count(), 3);
+/// ```
 pub struct Iter<'a, K, V> {
     shards: &'a [Shard<K, V>],
     next_shard: usize,

@@ -33,16 +33,19 @@ const MAX_SHARDS: usize = 1 << 16;
 /// |---|---|---|
 /// | `get`, `contains_key`, `get_cloned`, `load` | the key's shard, read | for the call; for `get`, until the [`Ref`] is dropped |
 /// | `get_mut`, `entry` | the key's shard, write | until the [`RefMut`] / [`Entry`] is dropped |
-/// | `insert`, `remove`, `update`, `store`, `swap`, `load_or_store`, `load_and_delete`, `compare_and_swap`, `compare_and_delete` | the key's shard, write | for the call (`update` runs its closure under it) |
+/// | `insert`, `remove`, `remove_entry`, `update`, `store`, `swap`, `load_or_store`, `load_and_delete`, `compare_and_swap`, `compare_and_delete` | the key's shard, write | for the call (`update` runs its closure under it) |
 /// | `iter` | one shard at a time, read | while the iterator is in that shard or any of its [`RefMulti`](crate::RefMulti)s lives |
 /// | `range` | one shard at a time, read | only to copy that shard's entries: the callback runs with no lock held |
 /// | `retain` | one shard at a time, write | for that shard's pass (the closure runs under it) |
-/// | `len`, `is_empty`, `clear` | every shard in turn, one at a time | a moment each |
+/// | `len`, `is_empty`, `clear`, `clone`, `Debug` | every shard in turn, one at a time | a moment each (`Debug`: while it formats that shard) |
 ///
 /// No call holds two shard locks at once, so calls never deadlock against each other. A
-/// thread that holds a `Ref`, `RefMut` or `Entry` must not lock the same shard again (for
-/// instance by calling `insert` for a key of that shard): like re-locking a `Mutex`, that
-/// deadlocks. `iter` never deadlocks against writes to the shards it is not in.
+/// thread that holds a `Ref`, `RefMut`, `Entry` or an iterator must not lock the same shard
+/// again: not to write (`insert` of a key of that shard, `retain`, `clear`), and not even to
+/// read (`get`, `len`, `is_empty`, `Debug`), because the lock prefers writers: a read queues
+/// behind a writer already waiting for that shard, which waits for the guard this thread
+/// holds. Like re-locking a `Mutex`, that deadlocks. `iter` never deadlocks against writes to
+/// the shards it is not in, and `range` holds no lock while its callback runs.
 ///
 /// # Example
 ///
@@ -124,6 +127,13 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
     }
 
     /// An empty map with room for `capacity` entries, hashing with `hasher`.
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// let map = csp_map::ShardedMap::<u32, u32>::with_capacity_and_hasher(64, RandomState::new());
+    /// map.insert(1, 1);
+    /// assert_eq!(map.len(), 1);
+    /// ```
     pub fn with_capacity_and_hasher(capacity: usize, hasher: S) -> Self {
         let map = Self::with_shards_and_hasher(default_shards(), hasher);
         let per_shard = capacity.div_ceil(map.shards.len());
@@ -137,6 +147,12 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
 
     /// An empty map with `shards` shards (rounded up to a power of two; 0 counts as 1; at
     /// most 65 536), hashing with `hasher`.
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// let map = csp_map::ShardedMap::<u32, u32>::with_shards_and_hasher(3, RandomState::new());
+    /// assert_eq!(map.shard_count(), 4);
+    /// ```
     pub fn with_shards_and_hasher(shards: usize, hasher: S) -> Self {
         let n = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         ShardedMap {
@@ -149,6 +165,10 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
     }
 
     /// How many shards the map has (a power of two).
+    ///
+    /// ```
+    /// assert_eq!(csp_map::ShardedMap::<u8, u8>::with_shards(0).shard_count(), 1);
+    /// ```
     pub fn shard_count(&self) -> usize {
         self.shards.len()
     }
@@ -447,6 +467,13 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
 
     /// Go's `Store`: sets the value under `key` (an [`insert`](Self::insert) that drops the old
     /// value).
+    ///
+    /// ```
+    /// let map = csp_map::ShardedMap::new();
+    /// map.store("a", 1);
+    /// map.store("a", 2);
+    /// assert_eq!(map.load("a"), Some(2));
+    /// ```
     pub fn store(&self, key: K, value: V) {
         self.insert(key, value);
     }
@@ -471,6 +498,13 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
 
     /// Go's `LoadAndDelete`: removes `key` and returns its value, if it was there. Same as
     /// [`remove`](Self::remove).
+    ///
+    /// ```
+    /// let map = csp_map::ShardedMap::new();
+    /// map.store("a", 1);
+    /// assert_eq!(map.load_and_delete("a"), Some(1));
+    /// assert_eq!(map.load_and_delete("a"), None);
+    /// ```
     pub fn load_and_delete<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,

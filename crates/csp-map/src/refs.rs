@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 /// Shared access to one entry of a [`ShardedMap`](crate::ShardedMap); its shard stays
 /// read-locked until the `Ref` is dropped (other readers proceed, writers to that shard wait).
+/// `key()`, `value()` and `pair()` borrow from it; `*r` is the value.
 ///
 /// ```
 /// let map = csp_map::ShardedMap::new();
@@ -71,12 +72,18 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 
 /// Exclusive access to one entry of a [`ShardedMap`](crate::ShardedMap); its shard stays
 /// write-locked until the `RefMut` is dropped (everyone else touching that shard waits).
+/// `key()`, `value()`, `pair()` read, `value_mut()`, `pair_mut()` and `*r = ..` write.
 ///
 /// ```
 /// let map = csp_map::ShardedMap::new();
 /// map.insert("a", 1);
 /// *map.get_mut("a").unwrap() += 1;
 /// assert_eq!(*map.get("a").unwrap(), 2);
+///
+/// let mut r = map.get_mut("a").unwrap();
+/// let (k, v) = r.pair_mut();
+/// *v += k.len();
+/// assert_eq!((*r.key(), *r.value()), ("a", 3));
 /// ```
 #[must_use = "the shard stays locked while the reference lives"]
 pub struct RefMut<'a, K, V> {
@@ -159,6 +166,10 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
 /// let map: csp_map::ShardedMap<u32, u32> = (0..10).map(|i| (i, i * i)).collect();
 /// let sum: u32 = map.iter().map(|r| *r.value()).sum();
 /// assert_eq!(sum, 285);
+/// for r in map.iter() {
+///     let (k, v) = r.pair();
+///     assert_eq!((*r.key() * *r.key(), *v), (*k * *k, *r));
+/// }
 /// ```
 #[must_use = "the shard stays locked while the reference lives"]
 pub struct RefMulti<'a, K, V> {
