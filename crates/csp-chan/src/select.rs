@@ -935,11 +935,16 @@ impl<'s, 'a> Future for SelectTimeoutFut<'s, 'a> {
         }
         // SAFETY: `poll_all` left every channel locked.
         unsafe { s.unlock_all() };
-        if let Some(sl) = this.sleep.as_mut() {
-            // Registers the timer with this task's waker.
-            let _ = Pin::new(sl).poll(cx);
-        }
         this.waiter = Some(waiter);
+        if let Some(sl) = this.sleep.as_mut() {
+            // Registers the timer with this task's waker. If the deadline passed since the
+            // `expired` check above, no timer is scheduled (the sleep is simply ready), so
+            // nothing would wake this task: wake it now, and the next poll takes the timeout
+            // path (it aborts the waiter, or finds the arm that won meanwhile).
+            if Pin::new(sl).poll(cx).is_ready() {
+                cx.waker().wake_by_ref();
+            }
+        }
         Poll::Pending
     }
 }

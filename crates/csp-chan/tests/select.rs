@@ -615,3 +615,27 @@ fn builder_send_arm_meets_a_waiting_async_receiver() {
     op.send(&tx, 42).unwrap();
     assert_eq!(receiver.join().unwrap(), Ok(42));
 }
+
+#[test]
+fn select_async_timeout_that_expires_while_registering_still_fires() {
+    // Deadlines of a few µs often pass between the select's "expired?" check and its timer
+    // registration; a select that then waited for a timer that was never scheduled would hang.
+    // A watchdog turns a hang into a failure.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let (tx, _rx) = bounded::<i32>(0);
+        for i in 0..if cfg!(miri) { 20 } else { 3000 } {
+            let r = futures::executor::block_on(async {
+                select_async! {
+                    send(tx, 1) -> _ => "sent",
+                    default(Duration::from_nanos(i % 40 * 250)) => "timeout",
+                }
+            });
+            assert_eq!(r, "timeout");
+        }
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("an async select whose deadline passed while it registered never woke");
+}
