@@ -305,7 +305,9 @@ fn sync_table(opts: &Opts, go_bin: Option<&PathBuf>, tsv: &mut String) -> String
     for (label, n, go_name, cells) in rows {
         // `--filter sync` runs every sync row, `--filter "sync rwlock"` the matching ones.
         if let Some(rest) = opts.filter.as_deref().and_then(|f| f.strip_prefix("sync")) {
-            if !label.contains(rest.trim()) {
+            // Matched at a word start, so "map" picks the map row and not "semaphore".
+            let rest = rest.trim();
+            if !(label.starts_with(rest) || label.contains(&format!(" {rest}"))) {
                 continue;
             }
         }
