@@ -8,6 +8,48 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
+/// The read side every guard shares: `key`, `value`, `pair`, `Deref<Target = V>` and `Debug`,
+/// for a guard type with a `kv` pointer into the table its lock guard holds.
+macro_rules! read_access {
+    ($name:ident) => {
+        impl<K, V> $name<'_, K, V> {
+            /// The entry's key.
+            pub fn key(&self) -> &K {
+                self.pair().0
+            }
+
+            /// The entry's value.
+            pub fn value(&self) -> &V {
+                self.pair().1
+            }
+
+            /// The key and the value.
+            pub fn pair(&self) -> (&K, &V) {
+                // SAFETY: `kv` points into the table that this guard's read or write lock
+                // holds (the constructor's contract): no writer can move or drop the entry
+                // while the guard lives, and a `&self` borrow allows no `&mut` through it.
+                let (k, v) = unsafe { &*self.kv };
+                (k, v)
+            }
+        }
+
+        impl<K, V> Deref for $name<'_, K, V> {
+            type Target = V;
+            fn deref(&self) -> &V {
+                self.value()
+            }
+        }
+
+        impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for $name<'_, K, V> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name))
+                    .field(&self.pair())
+                    .finish()
+            }
+        }
+    };
+}
+
 /// Shared access to one entry of a [`ShardedMap`](crate::ShardedMap); its shard stays
 /// read-locked until the `Ref` is dropped (other readers proceed, writers to that shard wait).
 /// `key()`, `value()` and `pair()` borrow from it; `*r` is the value.
@@ -37,38 +79,9 @@ impl<'a, K, V> Ref<'a, K, V> {
     pub(crate) unsafe fn new(guard: RwLockReadGuard<'a, Table<K, V>>, kv: *const (K, V)) -> Self {
         Ref { _guard: guard, kv }
     }
-
-    /// The entry's key.
-    pub fn key(&self) -> &K {
-        self.pair().0
-    }
-
-    /// The entry's value.
-    pub fn value(&self) -> &V {
-        self.pair().1
-    }
-
-    /// The key and the value.
-    pub fn pair(&self) -> (&K, &V) {
-        // SAFETY: `kv` points into the table our guard read-locks (`new`'s contract); no
-        // writer can move or drop the entry while the guard lives.
-        let (k, v) = unsafe { &*self.kv };
-        (k, v)
-    }
 }
 
-impl<K, V> Deref for Ref<'_, K, V> {
-    type Target = V;
-    fn deref(&self) -> &V {
-        self.value()
-    }
-}
-
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Ref<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Ref").field(&self.pair()).finish()
-    }
-}
+read_access!(Ref);
 
 /// Exclusive access to one entry of a [`ShardedMap`](crate::ShardedMap); its shard stays
 /// write-locked until the `RefMut` is dropped (everyone else touching that shard waits).
@@ -107,27 +120,9 @@ impl<'a, K, V> RefMut<'a, K, V> {
         RefMut { _guard: guard, kv }
     }
 
-    /// The entry's key.
-    pub fn key(&self) -> &K {
-        self.pair().0
-    }
-
-    /// The entry's value.
-    pub fn value(&self) -> &V {
-        self.pair().1
-    }
-
     /// The entry's value, mutably.
     pub fn value_mut(&mut self) -> &mut V {
         self.pair_mut().1
-    }
-
-    /// The key and the value.
-    pub fn pair(&self) -> (&K, &V) {
-        // SAFETY: `kv` points into the table our guard write-locks (`new`'s contract): the
-        // entry cannot move or be dropped while the guard lives.
-        let (k, v) = unsafe { &*self.kv };
-        (k, v)
     }
 
     /// The key and the value, mutably.
@@ -139,22 +134,11 @@ impl<'a, K, V> RefMut<'a, K, V> {
     }
 }
 
-impl<K, V> Deref for RefMut<'_, K, V> {
-    type Target = V;
-    fn deref(&self) -> &V {
-        self.value()
-    }
-}
+read_access!(RefMut);
 
 impl<K, V> DerefMut for RefMut<'_, K, V> {
     fn deref_mut(&mut self) -> &mut V {
         self.value_mut()
-    }
-}
-
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RefMut").field(&self.pair()).finish()
     }
 }
 
@@ -193,34 +177,6 @@ impl<'a, K, V> RefMulti<'a, K, V> {
     ) -> Self {
         RefMulti { _guard: guard, kv }
     }
-
-    /// The entry's key.
-    pub fn key(&self) -> &K {
-        self.pair().0
-    }
-
-    /// The entry's value.
-    pub fn value(&self) -> &V {
-        self.pair().1
-    }
-
-    /// The key and the value.
-    pub fn pair(&self) -> (&K, &V) {
-        // SAFETY: `kv` points into the table the shared guard read-locks (`new`'s contract).
-        let (k, v) = unsafe { &*self.kv };
-        (k, v)
-    }
 }
 
-impl<K, V> Deref for RefMulti<'_, K, V> {
-    type Target = V;
-    fn deref(&self) -> &V {
-        self.value()
-    }
-}
-
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for RefMulti<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RefMulti").field(&self.pair()).finish()
-    }
-}
+read_access!(RefMulti);
