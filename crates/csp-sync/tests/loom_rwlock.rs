@@ -26,35 +26,15 @@
 use csp_sync::RwLock;
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod loom_support;
-use loom_support::Task;
+use loom_support::{Task, model};
 use std::task::Poll;
 use std::time::Duration;
 
 /// Long enough never to pass in real time; under loom a timed wait expires as soon as it
 /// would sleep, whatever the deadline.
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    if b.preemption_bound.is_none() {
-        b.preemption_bound = Some(2);
-    }
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let r = runs.clone();
-    b.check(move || {
-        r.fetch_add(1, Ordering::Relaxed);
-        f();
-    });
-    eprintln!(
-        "{}: {} interleavings (preemption bound {:?})",
-        std::thread::current().name().unwrap_or("?"),
-        runs.load(Ordering::Relaxed),
-        b.preemption_bound
-    );
-}
 
 /// A lock that lives for the rest of the process, so guards and futures borrowing it can move
 /// into model threads. Its queue is never dropped: a node left in it is an `Arc` leak to loom.

@@ -3,30 +3,17 @@
 
 use csp_sync::{Mutex, MutexGuard};
 use loom::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs `f` under loom (preemption bound 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise) with
 /// one of the hidden process-wide `LOOM_*_STARVING` flags set, hence one binary per flag.
 pub fn model_with_flag(flag: &'static AtomicBool, f: impl Fn() + Sync + Send + 'static) {
     // Every test of the binary wants it: set before each model.
     flag.store(true, Ordering::SeqCst);
-    let mut b = loom::model::Builder::new();
-    if b.preemption_bound.is_none() {
-        b.preemption_bound = Some(2);
-    }
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let r = runs.clone();
-    b.check(move || {
+    super::model(move || {
         assert!(flag.load(Ordering::SeqCst));
-        r.fetch_add(1, Ordering::Relaxed);
         f();
     });
-    eprintln!(
-        "{}: {} interleavings (preemption bound {:?})",
-        std::thread::current().name().unwrap_or("?"),
-        runs.load(Ordering::Relaxed),
-        b.preemption_bound
-    );
 }
 
 /// A counter in a loom cell: loom fails the model on an access that no lock hand-over orders

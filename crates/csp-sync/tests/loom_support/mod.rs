@@ -78,3 +78,24 @@ impl<F: Future> Task<F> {
         }
     }
 }
+
+/// Runs `f` under loom (preemption bound 2 unless `LOOM_MAX_PREEMPTIONS` says otherwise) and
+/// prints how many interleavings it explored.
+pub fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = Some(2);
+    }
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    b.check(move || {
+        r.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    eprintln!(
+        "{}: {} interleavings (preemption bound {:?})",
+        std::thread::current().name().unwrap_or("?"),
+        runs.load(Ordering::Relaxed),
+        b.preemption_bound
+    );
+}
